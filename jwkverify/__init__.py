@@ -1,0 +1,52 @@
+"""jwkverify: strict, fast verification of JWTs and compact JWS against JWK sets."""
+
+from .claims import ANY_AUDIENCE
+from .errors import (
+    AlgorithmNotAllowed,
+    ClaimError,
+    ExpiredToken,
+    InvalidAudience,
+    InvalidIssuer,
+    InvalidKey,
+    InvalidKeySet,
+    InvalidSignature,
+    JOSEError,
+    KeyNotFound,
+    KeySetFetchError,
+    MalformedToken,
+    MissingClaim,
+    NotYetValid,
+    UnsupportedAlgorithm,
+)
+from .jwk import JWK
+from .jws import VerifiedJWS, verify_jws
+from .jwt import JWTVerifier, verify_jwt
+from .keyset import JWKSet, KeySource, SkippedKey
+
+__all__ = [
+    "ANY_AUDIENCE",
+    "JWK",
+    "AlgorithmNotAllowed",
+    "ClaimError",
+    "ExpiredToken",
+    "InvalidAudience",
+    "InvalidIssuer",
+    "InvalidKey",
+    "InvalidKeySet",
+    "InvalidSignature",
+    "JOSEError",
+    "JWKSet",
+    "JWTVerifier",
+    "KeyNotFound",
+    "KeySetFetchError",
+    "KeySource",
+    "MalformedToken",
+    "MissingClaim",
+    "NotYetValid",
+    "SkippedKey",
+    "UnsupportedAlgorithm",
+    "VerifiedJWS",
+    "verify_jws",
+    "verify_jwt",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,125 @@
+"""Signature primitives from pyca/cryptography (OpenSSL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from ._backend import BackendKeyError, Verifier
+from .algorithms import Algorithm, Family
+
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+}
+_EC_CURVES: dict[str, type[ec.EllipticCurve]] = {
+    "P-256": ec.SECP256R1,
+    "P-384": ec.SECP384R1,
+    "P-521": ec.SECP521R1,
+    "secp256k1": ec.SECP256K1,
+}
+
+
+class CryptographyBackend:
+    """Builds ``cryptography`` public keys and verifiers with pre-built parameters."""
+
+    name = "cryptography"
+
+    def __init__(self) -> None:
+        # Parameter objects are immutable: build them once, never per verification.
+        self._hashes = {name: cls() for name, cls in _HASHES.items()}
+        self._pkcs1 = padding.PKCS1v15()
+        # RFC 7518 §3.5: MGF1 with the same hash, salt as long as the hash output.
+        self._pss = {
+            name: padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size)
+            for name, h in self._hashes.items()
+        }
+        self._ecdsa = {name: ec.ECDSA(h) for name, h in self._hashes.items()}
+
+    def rsa_public_key(self, n: int, e: int) -> object:
+        try:
+            return rsa.RSAPublicNumbers(e, n).public_key()
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise BackendKeyError(str(exc)) from exc
+
+    def ec_public_key(self, crv: str, x: bytes, y: bytes) -> object:
+        try:
+            # from_encoded_point checks that the point lies on the curve.
+            return ec.EllipticCurvePublicKey.from_encoded_point(
+                _EC_CURVES[crv](), b"\x04" + x + y
+            )
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise BackendKeyError("the point (x, y) is not on the curve") from exc
+
+    def okp_public_key(self, crv: str, x: bytes) -> object:
+        loader: Any = (
+            ed25519.Ed25519PublicKey if crv == "Ed25519" else ed448.Ed448PublicKey
+        )
+        try:
+            return loader.from_public_bytes(x)
+        except (ValueError, UnsupportedAlgorithm) as exc:
+            raise BackendKeyError(str(exc)) from exc
+
+    def verifier(self, algorithm: Algorithm, key: object) -> Verifier:
+        family = algorithm.family
+        if family is Family.RSA_PKCS1 or family is Family.RSA_PSS:
+            assert isinstance(key, rsa.RSAPublicKey)
+            pad = self._pkcs1 if family is Family.RSA_PKCS1 else self._pss[_hash(algorithm)]
+            return _rsa_verifier(key, pad, self._hashes[_hash(algorithm)])
+        if family is Family.ECDSA:
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            return _ecdsa_verifier(key, self._ecdsa[_hash(algorithm)])
+        if family is Family.EDDSA:
+            assert isinstance(key, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey)
+            return _eddsa_verifier(key)
+        raise BackendKeyError(f"{algorithm.name} is not an asymmetric signature algorithm")
+
+
+def _hash(algorithm: Algorithm) -> str:
+    assert algorithm.hash_name is not None
+    return algorithm.hash_name
+
+
+def _rsa_verifier(
+    key: rsa.RSAPublicKey, pad: padding.AsymmetricPadding, hash_obj: hashes.HashAlgorithm
+) -> Verifier:
+    def verify(signature: bytes, signing_input: bytes) -> bool:
+        try:
+            key.verify(signature, signing_input, pad, hash_obj)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify
+
+
+def _ecdsa_verifier(key: ec.EllipticCurvePublicKey, scheme: ec.ECDSA) -> Verifier:
+    def verify(signature: bytes, signing_input: bytes) -> bool:
+        # RFC 7518 §3.4: the JWS signature is R || S, each as long as the curve
+        # order; the caller has checked the total length. OpenSSL wants DER.
+        half = len(signature) // 2
+        r = int.from_bytes(signature[:half], "big")
+        s = int.from_bytes(signature[half:], "big")
+        try:
+            key.verify(encode_dss_signature(r, s), signing_input, scheme)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify
+
+
+def _eddsa_verifier(key: ed25519.Ed25519PublicKey | ed448.Ed448PublicKey) -> Verifier:
+    def verify(signature: bytes, signing_input: bytes) -> bool:
+        try:
+            key.verify(signature, signing_input)
+        except InvalidSignature:
+            return False
+        return True
+
+    return verify

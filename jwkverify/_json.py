@@ -1,0 +1,120 @@
+"""Strict JSON for untrusted input.
+
+Python's ``json`` is lenient where JOSE must not be: it accepts ``NaN`` and
+``Infinity``, auto-detects UTF-16/32 in bytes, keeps the last of duplicate member
+names, converts numbers of any length, and raises ``RecursionError`` on deep
+nesting. This module closes each of those gaps and reports every problem as a
+:class:`JSONError`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from .errors import JOSEError
+
+#: Longest number literal accepted. Real claims are timestamps and small counters;
+#: a bound keeps int parsing linear and every value convertible to float.
+MAX_NUMBER_LENGTH = 128
+
+
+class JSONError(JOSEError):
+    """Internal: raised for bad JSON; callers re-raise it as their own error."""
+
+
+class _DuplicateMember(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _DuplicateMember(name)
+            seen.add(name)
+    return obj
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"number literal longer than {MAX_NUMBER_LENGTH} characters")
+    return int(literal)
+
+
+def _parse_float(literal: str) -> float:
+    if len(literal) > MAX_NUMBER_LENGTH:
+        raise ValueError(f"number literal longer than {MAX_NUMBER_LENGTH} characters")
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError("number out of the range of a double")
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates,
+    parse_int=_parse_int,
+    parse_float=_parse_float,
+    parse_constant=_refuse_constant,
+)
+
+
+def loads_object(data: bytes | str, what: str) -> dict[str, Any]:
+    """Parse UTF-8 JSON text that must be an object; ``what`` names it in errors."""
+    if isinstance(data, bytes | bytearray | memoryview):
+        try:
+            text = bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JSONError(f"{what} is not UTF-8") from exc
+    elif isinstance(data, str):
+        text = data
+    else:
+        raise JSONError(f"{what} must be JSON text (str or bytes), not {type(data).__name__}")
+    try:
+        value = _DECODER.decode(text)
+    except _DuplicateMember as exc:
+        raise JSONError(f"{what} has the member {exc.name!r} more than once") from exc
+    except RecursionError as exc:
+        raise JSONError(f"{what} is nested too deeply") from exc
+    except ValueError as exc:  # JSONDecodeError and our hooks' errors
+        raise JSONError(f"{what} is not valid JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise JSONError(f"{what} must be a JSON object, not {_json_type(value)}")
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        _refuse_lone_surrogates(value, what)
+    return value
+
+
+# json turns "\ud800" into a lone surrogate: a str that cannot be encoded again.
+# RFC 8259 §8.2 calls such text unpredictable, so it is refused. The check only
+# runs when the text has a surrogate escape at all.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _refuse_lone_surrogates(value: dict[str, Any], what: str) -> None:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise JSONError(f"{what} contains an unpaired UTF-16 surrogate escape") from exc
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    return "a number"

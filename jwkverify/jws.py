@@ -1,0 +1,262 @@
+"""Compact JWS verification (RFC 7515), sans I/O.
+
+One core serves every entry point: :func:`parse_compact` splits and checks the
+token and decodes only its header; the allow-list is checked before any key work;
+the signature is verified over a slice of the original token; the payload is
+decoded only after the signature passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ._b64 import Base64Error, b64url_decode
+from ._json import JSONError, loads_object
+from .algorithms import ALGORITHMS
+from .errors import (
+    AlgorithmNotAllowed,
+    InvalidSignature,
+    KeyNotFound,
+    MalformedToken,
+    UnsupportedAlgorithm,
+    clip,
+)
+from .jwk import JWK
+from .keyset import JWKSet, KeySource
+
+__all__ = [
+    "DEFAULT_MAX_TOKEN_SIZE",
+    "MAX_KIDLESS_CANDIDATES",
+    "JWSPolicy",
+    "ParsedJWS",
+    "VerifiedJWS",
+    "parse_compact",
+    "verify_jws",
+]
+
+#: Longest token accepted, in characters. Real access tokens stay under 8 KiB
+#: (the header limit of common HTTP servers); 16 KiB leaves room for tokens
+#: carrying many groups or roles while bounding pre-verification work.
+DEFAULT_MAX_TOKEN_SIZE = 16 * 1024
+
+#: A token without ``kid`` is tried against at most this many fitting keys.
+MAX_KIDLESS_CANDIDATES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedJWS:
+    """A JWS whose signature verified: its header, payload octets and the key used."""
+
+    header: dict[str, Any]
+    payload: bytes
+    key: JWK
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedJWS:
+    """A compact JWS split and checked, with only its header decoded."""
+
+    header: dict[str, Any]
+    alg: str
+    kid: str | None
+    signing_input: bytes
+    payload_segment: str
+    signature: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class JWSPolicy:
+    """Verification options, checked and compiled once."""
+
+    algorithms: frozenset[str] | None = None
+    max_token_size: int = DEFAULT_MAX_TOKEN_SIZE
+
+    @classmethod
+    def build(cls, algorithms: Iterable[str] | str | None, max_token_size: int) -> JWSPolicy:
+        """Check the caller's options; raise ``TypeError``/``ValueError`` on misuse."""
+        if isinstance(max_token_size, bool) or not isinstance(max_token_size, int):
+            raise TypeError("max_token_size must be an int")
+        if max_token_size < 64:
+            raise ValueError("max_token_size must be at least 64")
+        return cls(_compile_algorithms(algorithms), max_token_size)
+
+
+def _compile_algorithms(algorithms: Iterable[str] | str | None) -> frozenset[str] | None:
+    if algorithms is None:
+        return None
+    names = [algorithms] if isinstance(algorithms, str) else list(algorithms)
+    if not names:
+        raise ValueError("algorithms must name at least one algorithm (or be None)")
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"algorithms must be strings, not {type(name).__name__}")
+        if name.lower() == "none":
+            raise ValueError("'none' is never allowed: an unsecured JWS cannot be verified")
+        if name not in ALGORITHMS:
+            known = ", ".join(ALGORITHMS)
+            raise ValueError(f"unknown algorithm {name!r}; jwkverify verifies {known}")
+    return frozenset(names)
+
+
+def parse_compact(token: str | bytes, max_token_size: int = DEFAULT_MAX_TOKEN_SIZE) -> ParsedJWS:
+    """Split a compact JWS and decode its header; the payload stays encoded.
+
+    Raises:
+        MalformedToken: wrong size, segment count, encoding or header.
+        UnsupportedAlgorithm: the header names ``none`` or an unknown algorithm.
+    """
+    text = _as_text(token, max_token_size)
+    segments = text.split(".")
+    if len(segments) != 3:
+        hint = " (5 segments: an encrypted JWE, which is not supported)" if len(segments) == 5 else ""
+        raise MalformedToken(f"a compact JWS has 3 segments, this token has {len(segments)}{hint}")
+    header_segment, payload_segment, signature_segment = segments
+    header = _decode_header(header_segment)
+    alg = _check_header(header)
+    kid = header.get("kid")
+    if kid is not None and not isinstance(kid, str):
+        raise MalformedToken("the header's 'kid' must be a string")
+    try:
+        signature = b64url_decode(signature_segment)
+    except Base64Error as exc:
+        raise MalformedToken(f"the signature segment is {exc}") from exc
+    signing_input = text[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
+    return ParsedJWS(header, alg, kid, signing_input, payload_segment, signature)
+
+
+def _as_text(token: str | bytes, max_token_size: int) -> str:
+    if isinstance(token, bytes | bytearray):
+        if len(token) > max_token_size:
+            raise MalformedToken(f"the token is longer than {max_token_size} characters")
+        try:
+            return bytes(token).decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise MalformedToken("a compact JWS is ASCII only") from exc
+    if not isinstance(token, str):
+        raise MalformedToken(f"the token must be str or bytes, not {type(token).__name__}")
+    if len(token) > max_token_size:
+        raise MalformedToken(f"the token is longer than {max_token_size} characters")
+    if not token.isascii():
+        raise MalformedToken("a compact JWS is ASCII only")
+    return token
+
+
+def _decode_header(segment: str) -> dict[str, Any]:
+    try:
+        raw = b64url_decode(segment)
+    except Base64Error as exc:
+        raise MalformedToken(f"the header segment is {exc}") from exc
+    try:
+        return loads_object(raw, "the JWS header")
+    except JSONError as exc:
+        raise MalformedToken(str(exc)) from exc
+
+
+def _check_header(header: dict[str, Any]) -> str:
+    alg = header.get("alg")
+    if not isinstance(alg, str):
+        raise MalformedToken("the header must have an 'alg' string (RFC 7515 §4.1.1)")
+    if alg.lower() == "none":
+        raise UnsupportedAlgorithm("alg 'none' (an unsecured JWS) is never accepted")
+    if alg not in ALGORITHMS:
+        raise UnsupportedAlgorithm(f"alg {clip(alg)} is not supported; known: {', '.join(ALGORITHMS)}")
+    # RFC 7515 §4.1.11: a recipient that does not understand every extension listed
+    # in "crit" must reject the JWS. jwkverify implements none, RFC 7797 included.
+    if "crit" in header:
+        raise MalformedToken("the header has 'crit'; jwkverify supports no JWS extensions")
+    # RFC 7797 §3: b64=false changes the signing input; without crit it is a
+    # malformed header, and honouring it would need the extension we refuse.
+    if "b64" in header and header["b64"] is not True:
+        raise MalformedToken("the header's 'b64' must be absent or true")
+    return alg
+
+
+def check_allowed(parsed: ParsedJWS, policy: JWSPolicy) -> None:
+    """Refuse an algorithm outside the caller's allow-list (RFC 8725 §3.1)."""
+    if policy.algorithms is not None and parsed.alg not in policy.algorithms:
+        allowed = ", ".join(sorted(policy.algorithms))
+        raise AlgorithmNotAllowed(f"alg {parsed.alg} is not allowed here (allowed: {allowed})")
+
+
+def verify_parsed(parsed: ParsedJWS, candidates: Sequence[JWK]) -> VerifiedJWS:
+    """Verify ``parsed`` with the candidate keys from a key source, then decode.
+
+    Raises:
+        KeyNotFound: several distinct keys share the token's ``kid``, or too many
+            keys fit a token without ``kid``.
+        InvalidSignature: no candidate verifies the signature.
+        MalformedToken: the payload segment is not base64url.
+    """
+    key = _verifying_key(parsed, candidates)
+    try:
+        payload = b64url_decode(parsed.payload_segment)
+    except Base64Error as exc:
+        raise MalformedToken(f"the payload segment is {exc}") from exc
+    return VerifiedJWS(parsed.header, payload, key)
+
+
+def _verifying_key(parsed: ParsedJWS, candidates: Sequence[JWK]) -> JWK:
+    alg, signature, signing_input = parsed.alg, parsed.signature, parsed.signing_input
+    if len(candidates) == 1:
+        key = candidates[0]
+        if key.verify_signature(alg, signature, signing_input):
+            return key
+        raise InvalidSignature(f"the {alg} signature does not verify with {_name(key)}")
+    if not candidates:
+        raise KeyNotFound(f"no key can verify {alg}")
+    if parsed.kid is not None:
+        # RFC 7517 §4.5: kid should identify one key; two different keys answering
+        # to it make the choice ambiguous, so refuse rather than guess.
+        raise KeyNotFound(f"{len(candidates)} different keys have kid {clip(parsed.kid)}; "
+                          "refusing an ambiguous key choice")
+    if len(candidates) > MAX_KIDLESS_CANDIDATES:
+        raise KeyNotFound(f"the token has no kid and {len(candidates)} keys could verify {alg}; "
+                          f"at most {MAX_KIDLESS_CANDIDATES} are tried: the issuer should set kid")
+    for key in candidates:
+        if key.verify_signature(alg, signature, signing_input):
+            return key
+    raise InvalidSignature(f"the {alg} signature verifies with none of {len(candidates)} keys")
+
+
+def _name(key: JWK) -> str:
+    return f"key {clip(key.kid)}" if key.kid is not None else f"the {key.kty} key"
+
+
+def verify_jws(
+    token: str | bytes,
+    key: KeySource,
+    *,
+    algorithms: Iterable[str] | str | None = None,
+    max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+) -> VerifiedJWS:
+    """Verify a compact JWS with a key or key set and return its header and payload.
+
+    ``key`` is a :class:`JWK`, a :class:`JWKSet` or any :class:`KeySource`.
+    ``algorithms`` narrows the algorithms the key(s) already permit; it never
+    widens them. The payload is returned as bytes, undecoded.
+
+    Raises:
+        MalformedToken: the token is not a well-formed compact JWS.
+        UnsupportedAlgorithm: ``alg`` is ``none`` or unknown.
+        AlgorithmNotAllowed: ``alg`` is outside ``algorithms`` or the key refuses it.
+        KeyNotFound: no key matches the token's ``kid``, or none may verify.
+        InvalidSignature: the signature does not verify.
+    """
+    policy = JWSPolicy.build(algorithms, max_token_size)
+    source = key_source(key)
+    parsed = parse_compact(token, policy.max_token_size)
+    check_allowed(parsed, policy)
+    return verify_parsed(parsed, source.keys_for(parsed.alg, parsed.kid))
+
+
+def key_source(key: object) -> KeySource:
+    """``key`` as a key source, or ``TypeError`` naming what to pass instead."""
+    # The concrete classes first: a runtime Protocol check costs microseconds.
+    if isinstance(key, JWK | JWKSet | KeySource):
+        return key
+    raise TypeError(
+        f"key must be a JWK, a JWKSet or a key source, not {type(key).__name__}; "
+        "build one with JWK.from_dict(...) or JWKSet.from_dict(...)"
+    )
