@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from ._b64 import Base64Error, b64url_decode, b64url_encode
 from ._backend import BackendKeyError, SignatureBackend, Verifier, default_backend
 from ._json import JSONError, loads_object
+from ._roca import is_roca_modulus
 from .algorithms import ALGORITHMS, CURVES, KEY_AGREEMENT_CURVES, Algorithm, hmac_verifier
 from .errors import AlgorithmNotAllowed, InvalidKey, KeyNotFound, clip
 
@@ -41,7 +42,7 @@ _THUMBPRINT_HASHES = frozenset({"sha256", "sha384", "sha512"})
 
 
 def _fail(member: str, problem: str, kid: str | None = None) -> NoReturn:
-    where = f"JWK {kid!r}" if kid is not None else "JWK"
+    where = f"JWK {clip(kid)}" if kid is not None else "JWK"
     raise InvalidKey(f"{where}: member {member!r} {problem}")
 
 
@@ -241,6 +242,8 @@ def _build(mapping: Mapping[str, Any], min_rsa_bits: int, backend: SignatureBack
     if kty not in _REQUIRED_MEMBERS:
         _fail("kty", f"{clip(kty)} is not supported (supported: {_KTY_NAMES})", kid)
     alg = _optional_str(mapping, "alg", kid)
+    if alg is not None and alg not in ALGORITHMS:
+        _fail("alg", f"{clip(alg)} is not a JWS algorithm jwkverify verifies", kid)
     use = _optional_str(mapping, "use", kid)
     key_ops = _key_ops(mapping, kid)
     members = {name: _required_str(mapping, name, kid) for name in _REQUIRED_MEMBERS[kty]}
@@ -287,6 +290,8 @@ def _build_rsa(
     # RFC 8017 §3.1: 3 <= e < n and e odd; a huge e only makes verification slow.
     if e < 3 or e % 2 == 0 or e.bit_length() > _RSA_MAX_EXPONENT_BITS:
         _fail("e", "must be an odd exponent of at least 3 and at most 64 bits (usually AQAB)", kid)
+    if is_roca_modulus(n):
+        _fail("n", "has the ROCA fingerprint (CVE-2017-15361): its private key is recoverable", kid)
     try:
         handle = backend.rsa_public_key(n, e)
     except BackendKeyError as exc:
@@ -353,8 +358,6 @@ def _fitting_curve(kty: str, crv: str) -> frozenset[str]:
 def _narrow_to_own_alg(
     alg: str, fitting: frozenset[str], kty: str, crv: str | None, kid: str | None
 ) -> frozenset[str]:
-    if alg not in ALGORITHMS:
-        _fail("alg", f"{clip(alg)} is not a JWS algorithm jwkverify verifies", kid)
     if alg not in fitting:
         kind = f"{kty} {crv}" if crv else kty
         problem = f"{alg} does not fit this {kind} key"

@@ -14,6 +14,7 @@ from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from ._backend import SignatureBackend, default_backend
 from ._json import JSONError, loads_object
+from .algorithms import ALGORITHMS
 from .errors import InvalidKey, InvalidKeySet, KeyNotFound, clip
 from .jwk import DEFAULT_MIN_RSA_BITS, JWK
 
@@ -48,6 +49,7 @@ class SkippedKey:
     kid: str | None
     kty: str | None
     reason: str
+    alg: str | None = None
 
 
 class JWKSet:
@@ -58,11 +60,12 @@ class JWKSet:
     material) with the reason, for diagnostics.
     """
 
-    __slots__ = ("_by_kid", "_candidates", "_keys", "skipped")
+    __slots__ = ("_by_kid", "_candidates", "_contested", "_keys", "skipped")
 
     _keys: tuple[JWK, ...]
     _by_kid: Mapping[str, tuple[JWK, ...]]
     _candidates: Mapping[tuple[str, str | None], tuple[JWK, ...]]
+    _contested: Mapping[tuple[str, str], SkippedKey]
     skipped: tuple[SkippedKey, ...]
 
     def __init__(self, keys: Iterable[JWK], *, skipped: Iterable[SkippedKey] = ()) -> None:
@@ -82,14 +85,19 @@ class JWKSet:
         for index, key in enumerate(given):
             if mixed and key.kty == "oct":
                 reason = "a secret (oct) key in a set with public keys is never used"
-                dropped.append(SkippedKey(index, key.kid, key.kty, reason))
+                dropped.append(SkippedKey(index, key.kid, key.kty, reason, key.alg))
             else:
                 loaded.append(key)
         _set = object.__setattr__
         _set(self, "_keys", tuple(loaded))
         _set(self, "skipped", tuple(dropped))
+        contested = _contested(dropped)
+        candidates = _index_candidates(loaded)
+        for slot in contested:
+            candidates.pop(slot, None)
         _set(self, "_by_kid", _index_by_kid(loaded))
-        _set(self, "_candidates", _index_candidates(loaded))
+        _set(self, "_candidates", candidates)
+        _set(self, "_contested", contested)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("JWKSet objects are immutable")
@@ -196,6 +204,10 @@ class JWKSet:
     def _explain_miss(self, alg: str, kid: str | None) -> NoReturn:
         if kid is None:
             raise KeyNotFound(f"the token has no kid and no key in the set verifies {alg}")
+        rival = self._contested.get((alg, kid))
+        if rival is not None:
+            raise KeyNotFound(f"kid {clip(kid)} is ambiguous for {alg}: entry {rival.index} of the set "
+                              f"has the same kid but was skipped ({rival.reason})")
         same_kid = self._by_kid.get(kid)
         if not same_kid:
             raise KeyNotFound(f"no key in the set has kid {clip(kid)}{self._skip_hint(kid)}")
@@ -227,9 +239,29 @@ def _index_candidates(keys: Sequence[JWK]) -> dict[tuple[str, str | None], tuple
     return index
 
 
+def _contested(skipped: Iterable[SkippedKey]) -> dict[tuple[str, str], SkippedKey]:
+    """(alg, kid) slots that a skipped entry could also have been meant to fill.
+
+    RFC 7517 §4.5 lets keys of different types share a kid, so a skipped entry
+    only contests the algorithms its own kty (or alg) names. When it does, the
+    issuer meant two keys for that kid and jwkverify cannot tell which one signs:
+    the slot is refused rather than resolved to the survivor.
+    """
+    slots: dict[tuple[str, str], SkippedKey] = {}
+    for entry in skipped:
+        if entry.kid is None:
+            continue
+        for algorithm in ALGORITHMS.values():
+            claims_alg = entry.alg == algorithm.name if entry.alg is not None else True
+            if claims_alg and algorithm.kty == entry.kty:
+                slots.setdefault((algorithm.name, entry.kid), entry)
+    return slots
+
+
 def _skipped(index: int, entry: object, reason: str) -> SkippedKey:
-    kid = kty = None
+    kid = kty = alg = None
     if isinstance(entry, Mapping):
         kid = entry.get("kid") if isinstance(entry.get("kid"), str) else None
         kty = entry.get("kty") if isinstance(entry.get("kty"), str) else None
-    return SkippedKey(index, kid, kty, reason)
+        alg = entry.get("alg") if isinstance(entry.get("alg"), str) else None
+    return SkippedKey(index, kid, kty, reason, alg)
