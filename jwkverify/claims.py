@@ -41,6 +41,8 @@ class _AnyAudience:
 #: (RFC 7519 §4.1.3: a recipient that does not identify itself with ``aud`` rejects).
 ANY_AUDIENCE: Final = _AnyAudience()
 
+_ABSENT: Final = object()
+
 Clock = Callable[[], float]
 TimeSpec = float | int | datetime | Clock | None
 Duration = float | int | timedelta
@@ -75,19 +77,19 @@ class ClaimsPolicy:
     ) -> ClaimsPolicy:
         """Check the options (``TypeError``/``ValueError`` on misuse) and compile them."""
         any_audience = audience is ANY_AUDIENCE
-        audiences = None if any_audience else _strings("audience", audience)  # type: ignore[arg-type]
+        audiences = None if any_audience else _string_set("audience", audience)  # type: ignore[arg-type]
         if subject is not None and not isinstance(subject, str):
             raise TypeError("subject must be a str")
         if typ is not None and not isinstance(typ, str):
             raise TypeError("typ must be a str")
-        required = _strings("required_claims", required_claims) or frozenset()
+        required = tuple(dict.fromkeys(_strings("required_claims", required_claims) or ()))
         return cls(
-            issuers=_strings("issuer", issuer),
+            issuers=_string_set("issuer", issuer),
             audiences=audiences,
             any_audience=any_audience,
             subject=subject,
             leeway=_seconds("leeway", leeway),
-            required=tuple(sorted(required)),
+            required=required,
             max_age=None if max_age is None else _seconds("max_age", max_age),
             typ=None if typ is None else _media_type(typ),
             clock=_clock(now),
@@ -102,7 +104,7 @@ class ClaimsPolicy:
         if self.typ is not None:
             self._check_typ(header)
         for name in self.required:
-            if name not in claims:
+            if claims.get(name) is None:  # a null value does not satisfy a requirement
                 raise MissingClaim(f"the token has no {name!r} claim, which is required",
                                    claim=name, reason="missing")
         self._check_issuer(claims)
@@ -123,7 +125,7 @@ class ClaimsPolicy:
 
     def _check_issuer(self, claims: Mapping[str, Any]) -> None:
         value = claims.get("iss")
-        if value is not None and not isinstance(value, str):
+        if "iss" in claims and not isinstance(value, str):
             raise InvalidIssuer("the 'iss' claim must be a string", claim="iss", reason="invalid_type")
         if self.issuers is None:
             return
@@ -136,7 +138,7 @@ class ClaimsPolicy:
 
     def _check_subject(self, claims: Mapping[str, Any]) -> None:
         value = claims.get("sub")
-        if value is not None and not isinstance(value, str):
+        if "sub" in claims and not isinstance(value, str):
             raise ClaimError("the 'sub' claim must be a string", claim="sub", reason="invalid_type")
         if self.subject is None:
             return
@@ -154,7 +156,7 @@ class ClaimsPolicy:
             named: tuple[str, ...] = (value,)
         elif isinstance(value, list) and all(isinstance(item, str) for item in value):
             named = tuple(value)
-        elif value is None:
+        elif "aud" not in claims:
             named = ()
         else:
             raise InvalidAudience("the 'aud' claim must be a string or an array of strings",
@@ -162,7 +164,7 @@ class ClaimsPolicy:
         if self.any_audience:
             return
         if self.audiences is None:
-            if value is not None:
+            if "aud" in claims:
                 raise InvalidAudience("the token names an audience but this verifier expects "
                                       "none; configure audience=... (or ANY_AUDIENCE)",
                                       claim="aud", reason="unexpected")
@@ -174,6 +176,9 @@ class ClaimsPolicy:
             raise InvalidAudience(f"the token's audience {clip(value, 80)} names none of "
                                   f"{_listing(self.audiences)}", claim="aud", reason="mismatch")
 
+    def _leeway_note(self) -> str:
+        return _leeway_note_for(self.leeway)
+
     def _check_times(self, claims: Mapping[str, Any], now: float) -> None:
         exp = _numeric_date(claims, "exp")
         nbf = _numeric_date(claims, "nbf")
@@ -181,15 +186,15 @@ class ClaimsPolicy:
         leeway = self.leeway
         # RFC 7519 §4.1.4: expired when now >= exp (plus leeway).
         if exp is not None and now - leeway >= exp:
-            raise ExpiredToken(f"the token expired at {_when(exp)}; it is now {_when(now)}",
-                               claim="exp", reason="expired")
+            raise ExpiredToken(f"the token expired at {_when(exp)}; it is now {_when(now)}"
+                               f"{self._leeway_note()}", claim="exp", reason="expired")
         # RFC 7519 §4.1.5: not valid before nbf (minus leeway).
         if nbf is not None and now + leeway < nbf:
-            raise NotYetValid(f"the token is not valid before {_when(nbf)}; it is now {_when(now)}",
-                              claim="nbf", reason="not_yet_valid")
+            raise NotYetValid(f"the token is not valid before {_when(nbf)}; it is now {_when(now)}"
+                              f"{self._leeway_note()}", claim="nbf", reason="not_yet_valid")
         if iat is not None and iat > now + leeway:
-            raise NotYetValid(f"the token was issued in the future ({_when(iat)}); "
-                              f"it is now {_when(now)}", claim="iat", reason="issued_in_future")
+            raise NotYetValid(f"the token was issued in the future, at {_when(iat)}; it is now "
+                              f"{_when(now)}{self._leeway_note()}", claim="iat", reason="issued_in_future")
         if self.max_age is not None:
             if iat is None:
                 raise MissingClaim("the token has no 'iat' claim, which max_age requires",
@@ -199,9 +204,13 @@ class ClaimsPolicy:
                                    f"{self.max_age:g}s ago", claim="iat", reason="too_old")
 
 
+def _leeway_note_for(leeway: float) -> str:
+    return f" (leeway {leeway:g}s)" if leeway else ""
+
+
 def _numeric_date(claims: Mapping[str, Any], name: str) -> float | int | None:
-    value = claims.get(name)
-    if value is None:
+    value = claims.get(name, _ABSENT)
+    if value is _ABSENT:
         return None
     # bool is an int in Python, and JSON true is not a NumericDate (RFC 7519 §2).
     # The strict JSON parser already refused NaN and Infinity.
@@ -215,22 +224,27 @@ def _when(value: float) -> str:
     try:
         return datetime.fromtimestamp(value).astimezone().isoformat(timespec="seconds")
     except (OverflowError, OSError, ValueError):
-        return f"{clip(value)} (seconds since the epoch)"
+        return f"{clip(value)} seconds after the epoch"
 
 
 def _listing(values: frozenset[str]) -> str:
     return " or ".join(repr(v) for v in sorted(values))
 
 
-def _strings(option: str, value: str | Iterable[str] | None) -> frozenset[str] | None:
+def _strings(option: str, value: str | Iterable[str] | None) -> tuple[str, ...] | None:
     if value is None:
         return None
-    items = [value] if isinstance(value, str) else list(value)
+    items = (value,) if isinstance(value, str) else tuple(value)
     if not all(isinstance(item, str) for item in items):
         raise TypeError(f"{option} takes a str or a collection of str")
     if not items and option != "required_claims":
         raise ValueError(f"{option} must name at least one value (or be None)")
-    return frozenset(items)
+    return items
+
+
+def _string_set(option: str, value: str | Iterable[str] | None) -> frozenset[str] | None:
+    items = _strings(option, value)
+    return None if items is None else frozenset(items)
 
 
 def _seconds(option: str, value: Duration) -> float:

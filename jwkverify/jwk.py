@@ -174,6 +174,11 @@ class JWK:
         size, verify = entry
         return len(signature) == size and verify(signature, signing_input)
 
+    def signature_size(self, alg: str) -> int:
+        """Length in octets of an ``alg`` signature by this key (0 if it cannot verify it)."""
+        entry = self._verifiers.get(alg)
+        return entry[0] if entry is not None else 0
+
     def _explain_refusal(self, alg: str) -> NoReturn:
         """Raise the error that says why this key does not verify ``alg``."""
         name = f"key {self.kid!r}" if self.kid is not None else f"the {self.kty} key"

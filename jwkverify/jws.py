@@ -14,7 +14,7 @@ from typing import Any
 
 from ._b64 import Base64Error, b64url_decode
 from ._json import JSONError, loads_object
-from .algorithms import ALGORITHMS
+from .algorithms import ALGORITHMS, Family
 from .errors import (
     AlgorithmNotAllowed,
     InvalidSignature,
@@ -158,19 +158,28 @@ def _check_header(header: dict[str, Any]) -> str:
     alg = header.get("alg")
     if not isinstance(alg, str):
         raise MalformedToken("the header must have an 'alg' string (RFC 7515 §4.1.1)")
-    if alg.lower() == "none":
-        raise UnsupportedAlgorithm("alg 'none' (an unsecured JWS) is never accepted")
     if alg not in ALGORITHMS:
-        raise UnsupportedAlgorithm(f"alg {clip(alg)} is not supported; known: {', '.join(ALGORITHMS)}")
+        raise UnsupportedAlgorithm(_unsupported(alg))
     # RFC 7515 §4.1.11: a recipient that does not understand every extension listed
     # in "crit" must reject the JWS. jwkverify implements none, RFC 7797 included.
     if "crit" in header:
-        raise MalformedToken("the header has 'crit'; jwkverify supports no JWS extensions")
+        raise MalformedToken(f"the header lists the extensions {clip(header['crit'])} in 'crit'; "
+                             "jwkverify supports no JWS extension, so it must refuse the token")
     # RFC 7797 §3: b64=false changes the signing input; without crit it is a
     # malformed header, and honouring it would need the extension we refuse.
     if "b64" in header and header["b64"] is not True:
         raise MalformedToken("the header's 'b64' must be absent or true")
     return alg
+
+
+def _unsupported(alg: str) -> str:
+    if alg.lower() == "none":
+        # RFC 8725 §3.1 / RFC 7518 §3.6: an unsecured JWS is never verified.
+        return f"alg {clip(alg)} (an unsecured JWS) is never accepted"
+    same_letters = [name for name in ALGORITHMS if name.lower() == alg.lower()]
+    if same_letters:
+        return f"alg {clip(alg)} is not supported; algorithm names are case-sensitive: {same_letters[0]}?"
+    return f"alg {clip(alg)} is not supported; jwkverify verifies {', '.join(sorted(ALGORITHMS))}"
 
 
 def check_allowed(parsed: ParsedJWS, policy: JWSPolicy) -> None:
@@ -203,7 +212,7 @@ def _verifying_key(parsed: ParsedJWS, candidates: Sequence[JWK]) -> JWK:
         key = candidates[0]
         if key.verify_signature(alg, signature, signing_input):
             return key
-        raise InvalidSignature(f"the {alg} signature does not verify with {_name(key)}")
+        raise InvalidSignature(_signature_failure(parsed, key))
     if not candidates:
         raise KeyNotFound(f"no key can verify {alg}")
     if parsed.kid is not None:
@@ -220,8 +229,22 @@ def _verifying_key(parsed: ParsedJWS, candidates: Sequence[JWK]) -> JWK:
     raise InvalidSignature(f"the {alg} signature verifies with none of {len(candidates)} keys")
 
 
-def _name(key: JWK) -> str:
-    return f"key {clip(key.kid)}" if key.kid is not None else f"the {key.kty} key"
+def _signature_failure(parsed: ParsedJWS, key: JWK) -> str:
+    """Why a signature failed, in words that point at the usual mistakes."""
+    name = f"key {clip(key.kid)}" if key.kid is not None else f"the {key.kty} key"
+    message = f"the {parsed.alg} signature does not verify with {name}"
+    size, actual = key.signature_size(parsed.alg), len(parsed.signature)
+    if size != actual:
+        message += f": it is {actual} octets, {parsed.alg} signatures are {size}"
+        if ALGORITHMS[parsed.alg].family is Family.ECDSA:
+            message += " (R || S, RFC 7518 §3.4; not DER)"
+    embedded = sorted(_EMBEDDED_KEY_HEADERS.intersection(parsed.header))
+    if embedded:
+        message += f"; keys carried in the token ({', '.join(embedded)}) are never used"
+    return message
+
+
+_EMBEDDED_KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c"})
 
 
 def verify_jws(

@@ -91,15 +91,19 @@ class JWKSet:
         _set = object.__setattr__
         _set(self, "_keys", tuple(loaded))
         _set(self, "skipped", tuple(dropped))
-        contested = _contested(dropped)
         candidates = _index_candidates(loaded)
-        for slot in contested:
-            candidates.pop(slot, None)
+        # Only a slot that a loaded key fills can be contested; a kid whose every
+        # entry was skipped is simply not found.
+        contested = {slot: rival for slot, rival in _contested(dropped).items()
+                     if candidates.pop(slot, None) is not None}
         _set(self, "_by_kid", _index_by_kid(loaded))
         _set(self, "_candidates", candidates)
         _set(self, "_contested", contested)
 
     def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("JWKSet objects are immutable")
+
+    def __delattr__(self, name: str) -> None:
         raise AttributeError("JWKSet objects are immutable")
 
     @classmethod
