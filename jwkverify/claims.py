@@ -11,7 +11,7 @@ import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Final
 
 from .errors import (
@@ -19,6 +19,7 @@ from .errors import (
     ExpiredToken,
     InvalidAudience,
     InvalidIssuer,
+    JOSEError,
     MissingClaim,
     NotYetValid,
     clip,
@@ -222,7 +223,7 @@ def _numeric_date(claims: Mapping[str, Any], name: str) -> float | int | None:
 
 def _when(value: float) -> str:
     try:
-        return datetime.fromtimestamp(value).astimezone().isoformat(timespec="seconds")
+        return datetime.fromtimestamp(value, tz=timezone.utc).isoformat(timespec="seconds")
     except (OverflowError, OSError, ValueError):
         return f"{clip(value)} seconds after the epoch"
 
@@ -271,8 +272,23 @@ def _clock(now: TimeSpec) -> Clock:
         fixed_number = float(now)
         return lambda: fixed_number
     if callable(now):
-        return now
+        return _checked(now)
     raise TypeError("now must be None, a number, an aware datetime or a callable")
+
+
+def _checked(clock: Clock) -> Clock:
+    """Wrap a caller's clock so that a bad reading refuses the token, never passes it.
+
+    Every comparison with NaN is false, so an unchecked NaN would pass every time check.
+    """
+
+    def now() -> float:
+        value = clock()
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise JOSEError(f"the now= clock returned {clip(value)}, not a finite number of seconds")
+        return value
+
+    return now
 
 
 def _media_type(value: str) -> str:
