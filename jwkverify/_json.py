@@ -95,17 +95,28 @@ def loads_object(data: bytes | str, what: str) -> dict[str, Any]:
     return value
 
 
-# json turns "\ud800" into a lone surrogate: a str that cannot be encoded again.
+# json turns "\\ud800" into a lone surrogate: a str that cannot be encoded again.
 # RFC 8259 §8.2 calls such text unpredictable, so it is refused. The check only
 # runs when the text has a surrogate escape at all.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 def _refuse_lone_surrogates(value: dict[str, Any], what: str) -> None:
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise JSONError(f"{what} contains an unpaired UTF-16 surrogate escape") from exc
+    # An explicit stack, not recursion: the document may be nested nearly as deep
+    # as the parser allows.
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise JSONError(f"{what} contains an unpaired UTF-16 surrogate escape") from exc
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 def _json_type(value: object) -> str:

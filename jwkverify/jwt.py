@@ -15,9 +15,9 @@ from .claims import ClaimsPolicy, Duration, TimeSpec, _AnyAudience
 from .errors import MalformedToken
 from .jws import (
     DEFAULT_MAX_TOKEN_SIZE,
+    HeaderCache,
     JWSPolicy,
     ParsedJWS,
-    VerifiedJWS,
     check_allowed,
     key_source,
     parse_compact,
@@ -50,7 +50,7 @@ class JWTVerifier:
     Raises ``TypeError``/``ValueError`` for invalid options.
     """
 
-    __slots__ = ("_claims", "_jws", "_source")
+    __slots__ = ("_claims", "_headers", "_jws", "_source")
 
     def __init__(
         self,
@@ -69,6 +69,7 @@ class JWTVerifier:
     ) -> None:
         self._source = key_source(key)
         self._jws = JWSPolicy.build(algorithms, max_token_size)
+        self._headers = HeaderCache()
         self._claims = ClaimsPolicy.build(
             issuer=issuer, audience=audience, subject=subject, leeway=leeway, now=now,
             required_claims=required_claims, max_age=max_age, typ=typ,
@@ -93,27 +94,28 @@ class JWTVerifier:
             KeySetFetchError: a remote key set has no usable keys.
         """
         parsed = self._parse(token)
-        verified = verify_parsed(parsed, self._source.keys_for(parsed.alg, parsed.kid))
-        return self._claims_of(verified)
+        _, payload = verify_parsed(parsed, self._source.keys_for(parsed.alg, parsed.kid))
+        return self._claims_of(parsed, payload)
 
     async def verify_async(self, token: str | bytes) -> dict[str, Any]:
         """Like :meth:`verify`; a remote key set fetches without blocking the loop."""
         parsed = self._parse(token)
         candidates = await self._source.keys_for_async(parsed.alg, parsed.kid)
-        return self._claims_of(verify_parsed(parsed, candidates))
+        _, payload = verify_parsed(parsed, candidates)
+        return self._claims_of(parsed, payload)
 
     def _parse(self, token: str | bytes) -> ParsedJWS:
-        parsed = parse_compact(token, self._jws.max_token_size)
+        parsed = parse_compact(token, self._jws.max_token_size, self._headers)
         check_allowed(parsed, self._jws)
         return parsed
 
-    def _claims_of(self, verified: VerifiedJWS) -> dict[str, Any]:
+    def _claims_of(self, parsed: ParsedJWS, payload: bytes) -> dict[str, Any]:
         try:
             # RFC 7519 §7.2: the payload is a UTF-8 JSON object; duplicates refused (§4).
-            claims = loads_object(verified.payload, "the JWT claims set")
+            claims = loads_object(payload, "the JWT claims set")
         except JSONError as exc:
             raise MalformedToken(str(exc)) from exc
-        self._claims.check(claims, verified.header)
+        self._claims.check(claims, parsed.header)
         return claims
 
 
