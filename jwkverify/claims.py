@@ -113,6 +113,36 @@ class ClaimsPolicy:
         self._check_audience(claims)
         self._check_times(claims, self.clock())
 
+    def check_times(self, claims: Mapping[str, Any]) -> None:
+        """Re-check only the time-based claims (``exp``, ``nbf``, ``iat``/``max_age``) now.
+
+        Raises:
+            ExpiredToken, NotYetValid, MissingClaim, ClaimError: as :meth:`check`.
+        """
+        self._check_times(claims, self.clock())
+
+    def validity_window(self, claims: Mapping[str, Any]) -> tuple[float, float]:
+        """The open interval of clock readings in which ``claims`` pass the time checks.
+
+        For claims that already passed :meth:`check`. A cache may trust a reading
+        strictly inside the interval; at or outside its edges it must call
+        :meth:`check_times`, which is exact. The edges are moved inwards by a
+        millisecond so that float rounding can never widen the window.
+        """
+        leeway, margin = self.leeway, 1e-3
+        start, end = -math.inf, math.inf
+        exp, nbf, iat = claims.get("exp"), claims.get("nbf"), claims.get("iat")
+        # The parser bounds number literals to 128 characters, so these fit a float.
+        if exp is not None:
+            end = float(exp) + leeway
+        if nbf is not None:
+            start = float(nbf) - leeway
+        if iat is not None:
+            start = max(start, float(iat) - leeway)
+            if self.max_age is not None:
+                end = min(end, float(iat) + self.max_age + leeway)
+        return start + margin, end - margin
+
     def _check_typ(self, header: Mapping[str, Any]) -> None:
         # RFC 7515 §4.1.9: typ is a media type, compared case-insensitively, and
         # "application/" may be left out. RFC 8725 §3.11 explicit typing.

@@ -7,12 +7,14 @@ threads and tasks. :func:`verify_jwt` is the one-shot form.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ._json import JSONError, loads_object
+from ._token_cache import CachedToken, VerifiedTokenCache, copy_claims
 from .claims import ClaimsPolicy, Duration, TimeSpec, _AnyAudience
-from .errors import MalformedToken
+from .errors import ClaimError, MalformedToken
+from .jwk import JWK
 from .jws import (
     DEFAULT_MAX_TOKEN_SIZE,
     HeaderCache,
@@ -46,11 +48,14 @@ class JWTVerifier:
     - ``max_age``: seconds; ``iat`` is required and may be at most this old.
     - ``typ``: the expected header ``typ`` (e.g. ``"at+jwt"``).
     - ``max_token_size``: longest token accepted, in characters.
+    - ``cache_size``: how many fully verified tokens to remember (default 0: off).
+      A repeated token then costs a lookup plus the time-based claim checks, which
+      are re-evaluated on every hit; see the README for the rules.
 
     Raises ``TypeError``/``ValueError`` for invalid options.
     """
 
-    __slots__ = ("_claims", "_headers", "_jws", "_source")
+    __slots__ = ("_cache", "_claims", "_headers", "_jws", "_source")
 
     def __init__(
         self,
@@ -66,7 +71,13 @@ class JWTVerifier:
         max_age: Duration | None = None,
         typ: str | None = None,
         max_token_size: int = DEFAULT_MAX_TOKEN_SIZE,
+        cache_size: int = 0,
     ) -> None:
+        if isinstance(cache_size, bool) or not isinstance(cache_size, int):
+            raise TypeError("cache_size must be an int")
+        if cache_size < 0:
+            raise ValueError("cache_size must be at least 0 (0 turns the cache off)")
+        self._cache = VerifiedTokenCache(cache_size) if cache_size else None
         self._source = key_source(key)
         self._jws = JWSPolicy.build(algorithms, max_token_size)
         self._headers = HeaderCache()
@@ -93,30 +104,63 @@ class JWTVerifier:
                 ``InvalidIssuer``, ``InvalidAudience``, ``MissingClaim``, ...).
             KeySetFetchError: a remote key set has no usable keys.
         """
+        cache = self._cache
+        if cache is not None:
+            entry = cache.get(token) if isinstance(token, str | bytes) else None
+            if entry is not None:
+                hit = self._reuse(token, entry, self._source.keys_for(entry.alg, entry.kid))
+                if hit is not None:
+                    return hit
         parsed = self._parse(token)
-        _, payload = verify_parsed(parsed, self._source.keys_for(parsed.alg, parsed.kid))
-        return self._claims_of(parsed, payload)
+        key, payload = verify_parsed(parsed, self._source.keys_for(parsed.alg, parsed.kid))
+        return self._claims_of(token, parsed, key, payload)
 
     async def verify_async(self, token: str | bytes) -> dict[str, Any]:
         """Like :meth:`verify`; a remote key set fetches without blocking the loop."""
+        cache = self._cache
+        if cache is not None:
+            entry = cache.get(token) if isinstance(token, str | bytes) else None
+            if entry is not None:
+                current = await self._source.keys_for_async(entry.alg, entry.kid)
+                hit = self._reuse(token, entry, current)
+                if hit is not None:
+                    return hit
         parsed = self._parse(token)
         candidates = await self._source.keys_for_async(parsed.alg, parsed.kid)
-        _, payload = verify_parsed(parsed, candidates)
-        return self._claims_of(parsed, payload)
+        key, payload = verify_parsed(parsed, candidates)
+        return self._claims_of(token, parsed, key, payload)
 
     def _parse(self, token: str | bytes) -> ParsedJWS:
         parsed = parse_compact(token, self._jws.max_token_size, self._headers)
         check_allowed(parsed, self._jws)
         return parsed
 
-    def _claims_of(self, parsed: ParsedJWS, payload: bytes) -> dict[str, Any]:
+    def _claims_of(self, token: str | bytes, parsed: ParsedJWS, key: JWK, payload: bytes) -> dict[str, Any]:
         try:
             # RFC 7519 §7.2: the payload is a UTF-8 JSON object; duplicates refused (§4).
             claims = loads_object(payload, "the JWT claims set")
         except JSONError as exc:
             raise MalformedToken(str(exc)) from exc
         self._claims.check(claims, parsed.header)
+        if self._cache is not None and isinstance(token, str | bytes):
+            window = self._claims.validity_window(claims)
+            self._cache.put(token, claims, window, alg=parsed.alg, kid=parsed.kid, key=key)
         return claims
+
+    def _reuse(self, token: str | bytes, entry: CachedToken, current: Sequence[JWK]) -> dict[str, Any] | None:
+        """The claims of a cached token, or ``None`` to verify it again from scratch."""
+        cache = self._cache
+        assert cache is not None
+        if entry.key not in current:  # rotated out of a remote set since it was cached
+            cache.discard(token)
+            return None
+        if not entry.valid_from < self._claims.clock() < entry.valid_until:
+            try:  # near or past an edge of the window: the exact checks decide
+                self._claims.check_times(entry.claims)
+            except ClaimError:
+                cache.discard(token)
+                raise
+        return copy_claims(entry.claims, entry.nested)
 
 
 def verify_jwt(
