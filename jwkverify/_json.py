@@ -77,6 +77,11 @@ def loads_object(data: bytes | str, what: str) -> dict[str, Any]:
         except UnicodeDecodeError as exc:
             raise JSONError(f"{what} is not UTF-8") from exc
     elif isinstance(data, str):
+        if not data.isascii():
+            try:  # a str can hold a lone surrogate that no UTF-8 text could carry
+                data.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise JSONError(f"{what} contains an unpaired UTF-16 surrogate") from exc
         text = data
     else:
         raise JSONError(f"{what} must be JSON text (str or bytes), not {type(data).__name__}")

@@ -47,7 +47,6 @@ PRINTABLE = tuple(chr(code) for code in range(0x20, 0x7F))
 ASYMMETRIC = tuple(alg for alg in ALL_ALGORITHMS if not alg.startswith("HS"))
 
 
-
 def fuzz(examples: int) -> settings:
     """Hypothesis settings for these tests: a fixed budget and no per-example deadline
     (the first example of an algorithm may pay for its key generation)."""
@@ -124,7 +123,7 @@ CLAIMS = st.dictionaries(TEXT.filter(lambda name: name not in REGISTERED), JSON,
 
 
 @pytest.mark.parametrize("alg", ALL_ALGORITHMS)
-@fuzz(15)
+@fuzz(30)
 @given(claims=CLAIMS, as_bytes=st.booleans())
 @example(claims={}, as_bytes=False)
 @example(claims={"n": 10**120, "f": -1.7976931348623157e308, "t": 5e-324, "u": "\u00e9\U0001f600"},
@@ -167,7 +166,7 @@ def assert_refused(token: str | bytes, alg: str) -> None:
 
 
 @pytest.mark.parametrize("alg", ALL_ALGORITHMS)
-@fuzz(60)
+@fuzz(150)
 @given(data=st.data())
 def test_a_mutated_token_never_verifies(alg: str, data: st.DataObject) -> None:
     token = valid_token(alg)
@@ -175,7 +174,7 @@ def test_a_mutated_token_never_verifies(alg: str, data: st.DataObject) -> None:
 
 
 @pytest.mark.parametrize("alg", ALL_ALGORITHMS)
-@fuzz(30)
+@fuzz(60)
 @given(data=st.data())
 def test_a_byte_changed_in_a_bytes_token_never_verifies(alg: str, data: st.DataObject) -> None:
     token = valid_token(alg).encode()
@@ -245,7 +244,7 @@ def token_like(draw: st.DrawFn) -> str:
     return f"{b64(json.dumps(header).encode())}.{b64(payload)}.{b64(signature)}"
 
 
-@fuzz(300)
+@fuzz(600)
 @given(token=st.text() | st.binary() | token_like())
 @example(token="")
 @example(token="..")
@@ -281,7 +280,7 @@ def headers(draw: st.DrawFn, alg: str) -> Any:
 
 
 @pytest.mark.parametrize("alg", ("HS256", "ES256", "Ed25519", "PS256"))
-@fuzz(80)
+@fuzz(200)
 @given(data=st.data())
 def test_any_json_header_and_payload_verify_or_raise_jose_errors(alg: str, data: st.DataObject) -> None:
     header = data.draw(headers(alg), label="header")
@@ -337,15 +336,16 @@ def registered_claims(draw: st.DrawFn, values: st.SearchStrategy[Any]) -> dict[s
     """Each registered claim absent, plausible (often valid) or any value at all."""
     claims: dict[str, Any] = {}
     for name, plausible in GOOD_CLAIMS.items():
-        choice = draw(st.integers(0, 5))
-        if choice == 5:
-            claims[name] = draw(values)
-        elif choice >= (1 if name in ("iss", "aud") else 2):
+        absent = 1 if name in ("iss", "aud") else 2
+        choice = draw(st.sampled_from(("plausible",) * 3 + ("absent",) * absent + ("any",)))
+        if choice == "plausible":
             claims[name] = draw(plausible)
+        elif choice == "any":
+            claims[name] = draw(values)
     return claims
 
 
-@fuzz(200)
+@fuzz(500)
 @given(claims=registered_claims(CLAIM_VALUES), leeway=st.sampled_from((0, 1, 30, 1e20)),
        max_age=st.none() | st.sampled_from((0, 60, 1e30)), subject=st.none() | st.just("alice"))
 @example(claims={"exp": True, "iss": ISSUER, "aud": AUDIENCE}, leeway=0, max_age=None, subject=None)
@@ -369,7 +369,8 @@ def number(value: Any) -> bool:
 
 
 def acceptable(claims: dict[str, Any], leeway: float) -> bool:
-    """The oracle: whether RFC 7519 accepts ``claims`` for ISSUER/AUDIENCE at NOW."""
+    """The oracle: whether RFC 7519 accepts ``claims`` for ISSUER/AUDIENCE at NOW (a null
+    registered claim is a claim of the wrong type, not an absent one)."""
     now, aud = float(NOW), claims.get("aud")
     checks = [
         claims.get("iss") == ISSUER,
@@ -386,11 +387,8 @@ def acceptable(claims: dict[str, Any], leeway: float) -> bool:
     return all(checks)
 
 
-NOT_NULL = CLAIM_VALUES.filter(lambda value: value is not None)
-
-
-@fuzz(300)
-@given(claims=registered_claims(NOT_NULL), leeway=st.sampled_from((0, 1, 30)))
+@fuzz(600)
+@given(claims=registered_claims(CLAIM_VALUES), leeway=st.sampled_from((0, 1, 30)))
 @example(claims={"exp": NOW, "iss": ISSUER, "aud": AUDIENCE}, leeway=0)
 @example(claims={"nbf": NOW, "iat": NOW, "iss": ISSUER, "aud": AUDIENCE}, leeway=0)
 @example(claims={"exp": NOW + 0.5, "nbf": NOW + 1, "iss": ISSUER, "aud": AUDIENCE}, leeway=1)
@@ -530,7 +528,7 @@ def exercise(key: JWK) -> None:
     assert not isinstance(result, JOSEError) or isinstance(result, REFUSALS)
 
 
-@fuzz(400)
+@fuzz(1000)
 @given(jwk=ANY_JWK)
 @example(jwk={"kty": "RSA", "n": "_" * 100_000, "e": "AQAB"})
 @example(jwk={"kty": "oct", "k": "A" * 100_000})
@@ -552,7 +550,7 @@ def test_any_jwk_loads_or_raises_invalid_key(jwk: Any) -> None:
             assert from_json == from_dict
 
 
-@fuzz(200)
+@fuzz(300)
 @given(text=st.text() | st.binary() | st.builds(dump, HOSTILE_JSON, st.booleans()))
 @example(text="")
 @example(text=b"\xef\xbb\xbf{}")
@@ -570,7 +568,7 @@ KEY_SET_DOCUMENTS = (
 )
 
 
-@fuzz(200)
+@fuzz(400)
 @given(document=KEY_SET_DOCUMENTS)
 @example(document={"keys": [signer("HS256").jwk, signer("ES256").jwk]})
 @example(document={"keys": [signer("ES256").jwk, {**signer("ES384").jwk, "kid": "kid-ES256"}]})
@@ -596,7 +594,7 @@ def test_any_key_set_loads_or_raises_invalid_key_set(document: Any) -> None:
             assert list(from_json) == list(from_dict)
 
 
-@fuzz(200)
+@fuzz(300)
 @given(text=st.text() | st.binary() | st.builds(dump, HOSTILE_JSON, st.booleans()))
 def test_any_text_as_a_key_set_loads_or_raises_invalid_key_set(text: str | bytes) -> None:
     result = outcome(JWKSet.from_json, text)
