@@ -177,7 +177,7 @@ def _parse_header(segment: str) -> _Header:
     header = _decode_header(segment)
     alg = _check_header(header)
     kid = header.get("kid")
-    if kid is not None and not isinstance(kid, str):
+    if "kid" in header and not isinstance(kid, str):  # RFC 7515 §4.1.4; null is not a string
         raise MalformedToken("the header's 'kid' must be a string")
     return _Header(header, alg, kid)
 

@@ -196,6 +196,7 @@ def test_keys_carried_in_the_token_are_never_used(member: str) -> None:
         b64(b'"RS256"'),
         b64(b'{"alg":"RS256","alg":"HS256"}'),
         b64(b'{"alg":"RS256","kid":1}'),
+        b64(b'{"alg":"RS256","kid":null}'),
         b64(b'{"alg":["RS256"]}'),
         b64(b'{"alg":null}'),
         b64(b"{}"),
