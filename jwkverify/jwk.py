@@ -57,6 +57,7 @@ class JWK:
     """
 
     __slots__ = (
+        "_identity",
         "_members",
         "_refusal",
         "_verifiers",
@@ -80,6 +81,7 @@ class JWK:
     public_key: object | None
     algorithms: frozenset[str]
     _members: Mapping[str, str]
+    _identity: tuple[object, ...]  # what equality compares, computed once
     _verifiers: Mapping[str, tuple[int, Verifier]]
     _refusal: str | None
 
@@ -219,14 +221,10 @@ class JWK:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, JWK):
             return NotImplemented
-        return self._identity() == other._identity()
+        return self is other or self._identity == other._identity
 
     def __hash__(self) -> int:
-        return hash(self._identity())
-
-    def _identity(self) -> tuple[object, ...]:
-        return (self.kty, tuple(sorted(self._members.items())), self.kid, self.alg,
-                self.use, self.key_ops)
+        return hash(self._identity)
 
     def __repr__(self) -> str:
         # Never key material: an oct key's members are its secret.
@@ -271,6 +269,7 @@ def _build(mapping: Mapping[str, Any], min_rsa_bits: int, backend: SignatureBack
         "public_key": None if kty == "oct" else handle,
         "algorithms": frozenset(verifiers), "_members": members,
         "_verifiers": verifiers, "_refusal": refusal,
+        "_identity": (kty, tuple(sorted(members.items())), kid, alg, use, key_ops),
     }
     for name, value in values.items():
         object.__setattr__(jwk, name, value)

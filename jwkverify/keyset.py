@@ -232,15 +232,15 @@ def _index_by_kid(keys: Sequence[JWK]) -> dict[str, tuple[JWK, ...]]:
 
 def _index_candidates(keys: Sequence[JWK]) -> dict[tuple[str, str | None], tuple[JWK, ...]]:
     """Map (alg, kid) and (alg, None) to the keys that may verify, built once."""
-    index: dict[tuple[str, str | None], tuple[JWK, ...]] = {}
+    slots: dict[tuple[str, str | None], dict[JWK, None]] = {}
     for key in keys:
+        kids: tuple[str | None, ...] = (None,) if key.kid is None else (key.kid, None)
         for alg in key.algorithms:
-            slots: tuple[str | None, ...] = (None,) if key.kid is None else (key.kid, None)
-            for kid in slots:
-                existing = index.get((alg, kid), ())
-                if key not in existing:  # an exact duplicate entry is not ambiguity
-                    index[(alg, kid)] = (*existing, key)
-    return index
+            for kid in kids:
+                # A dict keyed by the JWK keeps order and drops exact duplicate
+                # entries (which are not ambiguity) in constant time per key.
+                slots.setdefault((alg, kid), {})[key] = None
+    return {slot: tuple(found) for slot, found in slots.items()}
 
 
 def _contested(skipped: Iterable[SkippedKey]) -> dict[tuple[str, str], SkippedKey]:
