@@ -18,10 +18,12 @@ from .errors import (
     NotYetValid,
     UnsupportedAlgorithm,
 )
+from .issuers import MultiIssuerVerifier
 from .jwk import JWK
 from .jws import VerifiedJWS, verify_jws
 from .jwt import JWTVerifier, verify_jwt
 from .keyset import JWKSet, KeySource, SkippedKey
+from .remote import RemoteJWKSet, RemoteJWKSetState
 
 __all__ = [
     "ANY_AUDIENCE",
@@ -42,7 +44,10 @@ __all__ = [
     "KeySource",
     "MalformedToken",
     "MissingClaim",
+    "MultiIssuerVerifier",
     "NotYetValid",
+    "RemoteJWKSet",
+    "RemoteJWKSetState",
     "SkippedKey",
     "UnsupportedAlgorithm",
     "VerifiedJWS",

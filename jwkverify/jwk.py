@@ -57,6 +57,7 @@ class JWK:
     """
 
     __slots__ = (
+        "_hash",
         "_identity",
         "_members",
         "_refusal",
@@ -82,6 +83,7 @@ class JWK:
     algorithms: frozenset[str]
     _members: Mapping[str, str]
     _identity: tuple[object, ...]  # what equality compares, computed once
+    _hash: int
     _verifiers: Mapping[str, tuple[int, Verifier]]
     _refusal: str | None
 
@@ -224,7 +226,7 @@ class JWK:
         return self is other or self._identity == other._identity
 
     def __hash__(self) -> int:
-        return hash(self._identity)
+        return self._hash
 
     def __repr__(self) -> str:
         # Never key material: an oct key's members are its secret.
@@ -269,8 +271,9 @@ def _build(mapping: Mapping[str, Any], min_rsa_bits: int, backend: SignatureBack
         "public_key": None if kty == "oct" else handle,
         "algorithms": frozenset(verifiers), "_members": members,
         "_verifiers": verifiers, "_refusal": refusal,
-        "_identity": (kty, tuple(sorted(members.items())), kid, alg, use, key_ops),
     }
+    values["_identity"] = (kty, tuple(sorted(members.items())), kid, alg, use, key_ops)
+    values["_hash"] = hash(values["_identity"])
     for name, value in values.items():
         object.__setattr__(jwk, name, value)
     return jwk
