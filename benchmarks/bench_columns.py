@@ -4,6 +4,8 @@ Every library gets the same job: from the key set's JSON text, build what its do
 say a server builds once (``load_*``), then per request verify the signature and
 validate ``exp``, ``nbf``, ``iss`` and ``aud`` and return the claims as a dict
 (``Verify``). A peer that cannot do an algorithm raises :class:`Unsupported`.
+The ``jwkverify-remote`` column starts from the key set's URL instead: a
+``RemoteJWKSet`` fetches it (once, before timing) from a real HTTP server.
 
 The exact per-request calls are the bodies of the ``verify`` closures below; the
 README quotes them.
@@ -131,6 +133,21 @@ def load_jwkverify(jwks_text: str, alg: str) -> Verify:
     return verifier.verify  # per request: verifier.verify(token)
 
 
+def load_jwkverify_remote(jwks_url: str, alg: str) -> Verify:
+    """``JWTVerifier`` over a fresh ``RemoteJWKSet``: fetched once at start-up
+    (``refresh()``), then ``.verify(token)`` per request. With the set fresh and the
+    token's kid known, a request reads one snapshot: no lock, no I/O."""
+    from jwkverify import JWTVerifier, RemoteJWKSet
+
+    remote = RemoteJWKSet(jwks_url, allow_http=True)  # http: the server is on 127.0.0.1
+    remote.refresh()
+    state = remote.state
+    if state.status != "fresh" or state.fetch_count != 1:
+        raise AssertionError(f"the remote set is not fresh after one fetch: {state!r}")
+    verifier = JWTVerifier(remote, algorithms=[alg], issuer=ISSUER, audience=AUDIENCE)
+    return verifier.verify  # per request: verifier.verify(token)
+
+
 def load_verify_jwt(jwks_text: str, alg: str) -> Verify:
     """The one-shot ``verify_jwt`` free function with a ``JWKSet`` parsed once."""
     from jwkverify import JWKSet, verify_jwt
@@ -252,7 +269,7 @@ def load_jwskate(jwks_text: str, alg: str) -> Verify:
 
 def _rejects(name: str) -> tuple[type[BaseException], ...]:
     """The exception each library raises for a bad signature (checked, not guessed)."""
-    if name in ("jwkverify", "verify_jwt"):
+    if name in ("jwkverify", REMOTE, "verify_jwt"):
         return (_module("jwkverify").InvalidSignature,)
     if name == "pyjwt":
         return (_module("jwt").InvalidSignatureError,)
@@ -270,7 +287,10 @@ def _rejects(name: str) -> tuple[type[BaseException], ...]:
     raise KeyError(name)
 
 
-#: The library columns, in table order, after the floor.
+#: The column that reads its keys from a URL (``load_jwkverify_remote``), not from text.
+REMOTE = "jwkverify-remote"
+
+#: The library columns that load from JWKS text, in table order, after the floor.
 LOADERS: dict[str, Loader] = {
     "jwkverify": load_jwkverify,
     "verify_jwt": load_verify_jwt,
@@ -281,15 +301,27 @@ LOADERS: dict[str, Loader] = {
     "authlib": load_authlib,
     "jwskate": load_jwskate,
 }
-COLUMNS = ("floor", *LOADERS)
+COLUMNS = ("floor", "jwkverify", REMOTE, *(name for name in LOADERS if name != "jwkverify"))
 PEERS = ("pyjwt", "python-jose", "joserfc", "jwcrypto", "authlib", "jwskate")
 
 
-def build_column(name: str, case: Case) -> Column:
-    """Build column ``name`` for ``case`` (raises :class:`Unsupported`)."""
+def build_column(name: str, case: Case, jwks_url: str | None = None) -> Column:
+    """Build column ``name`` for ``case`` (raises :class:`Unsupported`).
+
+    ``jwks_url`` is where ``case.jwks_json`` is served; only the remote column reads it.
+    """
     if name == "floor":
         return floor_column(case)
-    verify = LOADERS[name](case.jwks_json, case.alg)
+    if name == REMOTE:
+        if jwks_url is None:
+            raise Unsupported(f"{REMOTE} needs the URL the key set is served at")
+        if case.alg.startswith("HS"):
+            # RemoteJWKSet refuses a fetched set holding oct keys (a published set must
+            # not carry secrets), so there is no remote HMAC hot path to time.
+            raise Unsupported("RemoteJWKSet refuses secret (oct) keys in a fetched JWK Set, by design")
+        verify = load_jwkverify_remote(jwks_url, case.alg)
+    else:
+        verify = LOADERS[name](case.jwks_json, case.alg)
     return Column(name, verify, lambda token: (token,), _rejects(name))
 
 

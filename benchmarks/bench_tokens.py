@@ -135,6 +135,29 @@ def claims_now(now: float | None = None) -> dict[str, Any]:
     }
 
 
+#: Claims that are JSON arrays and objects, as identity providers add them: an
+#: application-roles array (Entra ID ``roles``, Okta groups) and an organisation object
+#: (Auth0 ``org``-style namespaced claim, Keycloak ``realm_access``).
+NESTED_CLAIMS: dict[str, Any] = {
+    "roles": ["orders.read", "orders.write", "invoices.read", "mcp.tools.invoke", "audit.viewer"],
+    "https://example.com/org": {"id": "org_7Hq2Lm9Xv4", "name": "Example Corp", "tier": "enterprise"},
+}
+
+
+def with_nested(claims: dict[str, Any]) -> dict[str, Any]:
+    """``claims`` plus a fresh copy of :data:`NESTED_CLAIMS`."""
+    return {**claims, **json.loads(json.dumps(NESTED_CLAIMS))}
+
+
+def token_stream(case: Case, count: int) -> list[str]:
+    """``count`` distinct valid tokens for ``case``'s signer and key set: the same
+    claims and header, each with its own ``jti`` (as a stream of fresh tokens has)."""
+    base = claims_now()
+    return [compact(case.alg, case.signer.private, case.kid,
+                    {**base, "jti": f"{base['jti'][:-6]}{index:06d}"})
+            for index in range(count)]
+
+
 def compact(alg: str, private: Any, kid: str, claims: dict[str, Any]) -> str:
     header = {"alg": alg, "typ": "JWT", "kid": kid}
     signing_input = (b64(json.dumps(header, separators=(",", ":")).encode()) + "."

@@ -6,10 +6,12 @@ The project's ``testpaths = ["tests"]`` keeps this folder out of a plain
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from bench_machine import machine_facts
+from bench_server import JWKSServer, jwks_path
 from bench_tokens import Case, all_cases
 
 
@@ -34,3 +36,13 @@ def pytest_benchmark_update_json(config: pytest.Config, benchmarks: Any, output_
 def cases() -> dict[str, Case]:
     """One token, tampered token and 10-key set per algorithm, made once per run."""
     return all_cases()
+
+
+@pytest.fixture(scope="session")
+def jwks_server(cases: dict[str, Case]) -> Iterator[JWKSServer]:
+    """A real ``ThreadingHTTPServer`` on 127.0.0.1 publishing every case's 10-key set
+    (the same JSON text the other columns load); shut down at the end of the session."""
+    with JWKSServer() as server:
+        for label, case in cases.items():
+            server.publish(jwks_path(label), case.jwks_json)
+        yield server

@@ -22,14 +22,14 @@ from typing import Any, NamedTuple
 
 from .jwk import JWK
 
-__all__ = ["CachedToken", "VerifiedTokenCache", "copy_claims"]
+__all__ = ["CachedToken", "Nested", "VerifiedTokenCache", "copy_claims", "nested_claims"]
 
 
 class CachedToken(NamedTuple):
     """What a hit needs: the claims, how to copy them, and the key that verified."""
 
     claims: dict[str, Any]
-    nested: tuple[str, ...]  # names of claims holding arrays or objects
+    nested: Nested  # the claims holding arrays or objects, and how to copy each
     valid_from: float  # clock readings strictly between these need no exact re-check
     valid_until: float
     alg: str
@@ -64,7 +64,7 @@ class VerifiedTokenCache:
 
     def put(self, token: str | bytes, claims: dict[str, Any], window: tuple[float, float], *,
             alg: str, kid: str | None, key: JWK) -> None:
-        nested = tuple(name for name, value in claims.items() if type(value) in (dict, list))
+        nested = nested_claims(claims)
         # Store a private copy: the dict just returned to the first caller is theirs.
         self._entries[token] = CachedToken(copy_claims(claims, nested), nested, *window, alg, kid, key)
         while len(self._entries) > self._size:
@@ -80,11 +80,27 @@ class VerifiedTokenCache:
         self._entries.clear()
 
 
-def copy_claims(claims: dict[str, Any], nested: tuple[str, ...]) -> dict[str, Any]:
+#: (claim name, whether its array/object holds only scalars) per nested claim.
+Nested = tuple[tuple[str, bool], ...]
+
+
+def nested_claims(claims: dict[str, Any]) -> Nested:
+    """Which claims need copying on a hit, and whether a shallow copy suffices."""
+    return tuple((name, _holds_only_scalars(value)) for name, value in claims.items()
+                 if type(value) is dict or type(value) is list)
+
+
+def _holds_only_scalars(container: dict[str, Any] | list[Any]) -> bool:
+    items = container.values() if type(container) is dict else container
+    return not any(type(item) is dict or type(item) is list for item in items)
+
+
+def copy_claims(claims: dict[str, Any], nested: Nested) -> dict[str, Any]:
     """A copy of ``claims`` that shares nothing mutable with the original."""
     copied = claims.copy()
-    for name in nested:
-        copied[name] = _copy_json(copied[name])
+    for name, flat in nested:
+        # The common case (roles, groups, scp, aud arrays) is one C-level copy.
+        copied[name] = copied[name].copy() if flat else _copy_json(copied[name])
     return copied
 
 
