@@ -519,7 +519,8 @@ def exercise(key: JWK) -> None:
     assert hash(again) == hash(key)
     assert len(key.thumbprint()) == 43
     if key.kty == "oct":
-        assert key.to_dict()["k"] not in repr(key)
+        # The secret never appears, unless the key's (public) kid happens to contain it.
+        assert key.to_dict()["k"] not in repr(key) or key.to_dict()["k"] in str(key.kid)
     assert key.algorithms <= frozenset(ALL_ALGORITHMS)
     for alg in sorted(key.algorithms)[:2]:
         result = outcome(verify_jws, signer(alg).token({"sub": "x"}), key)
