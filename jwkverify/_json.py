@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from .errors import JOSEError
+from .errors import JOSEError, clip
 
 #: Longest number literal accepted. Real claims are timestamps and small counters;
 #: a bound keeps int parsing linear and every value convertible to float.
@@ -88,7 +88,7 @@ def loads_object(data: bytes | str, what: str) -> dict[str, Any]:
     try:
         value = _DECODER.decode(text)
     except _DuplicateMember as exc:
-        raise JSONError(f"{what} has the member {exc.name!r} more than once") from exc
+        raise JSONError(f"{what} has the member {clip(exc.name)} more than once") from exc
     except RecursionError as exc:
         raise JSONError(f"{what} is nested too deeply") from exc
     except ValueError as exc:  # JSONDecodeError and our hooks' errors

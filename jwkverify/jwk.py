@@ -157,7 +157,7 @@ class JWK:
             AlgorithmNotAllowed: the key does not take ``alg``.
         """
         if kid is not None and self.kid is not None and kid != self.kid:
-            raise KeyNotFound(f"the token's kid {kid!r} does not match the key's kid {self.kid!r}")
+            raise KeyNotFound(f"the token's kid {clip(kid)} does not match the key's kid {clip(self.kid)}")
         if alg not in self._verifiers:
             self._explain_refusal(alg)
         return (self,)
@@ -185,7 +185,7 @@ class JWK:
 
     def _explain_refusal(self, alg: str) -> NoReturn:
         """Raise the error that says why this key does not verify ``alg``."""
-        name = f"key {self.kid!r}" if self.kid is not None else f"the {self.kty} key"
+        name = f"key {clip(self.kid)}" if self.kid is not None else f"the {self.kty} key"
         if self._refusal is not None:
             raise KeyNotFound(f"{name} cannot verify signatures: {self._refusal}")
         if self.alg is not None:
@@ -379,7 +379,7 @@ def _refusal(use: str | None, key_ops: tuple[str, ...] | None) -> str | None:
     if use is not None and use != "sig":
         return f"its use is {clip(use)}, not 'sig'"
     if key_ops is not None and "verify" not in key_ops:
-        return f"its key_ops {list(key_ops)!r} do not include 'verify'"
+        return f"its key_ops {clip(list(key_ops))} do not include 'verify'"
     return None
 
 
