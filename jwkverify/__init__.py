@@ -1,5 +1,7 @@
 """jwkverify: strict, fast verification of JWTs and compact JWS against JWK sets."""
 
+from ._backend import backend_name
+from .asgi import BearerAuthMiddleware, VerifiedToken
 from .claims import ANY_AUDIENCE
 from .errors import (
     AlgorithmNotAllowed,
@@ -29,6 +31,7 @@ __all__ = [
     "ANY_AUDIENCE",
     "JWK",
     "AlgorithmNotAllowed",
+    "BearerAuthMiddleware",
     "ClaimError",
     "ExpiredToken",
     "InvalidAudience",
@@ -51,6 +54,8 @@ __all__ = [
     "SkippedKey",
     "UnsupportedAlgorithm",
     "VerifiedJWS",
+    "VerifiedToken",
+    "backend_name",
     "verify_jws",
     "verify_jwt",
 ]

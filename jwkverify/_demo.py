@@ -17,7 +17,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 from .errors import (
@@ -33,7 +33,7 @@ from .errors import (
     UnsupportedAlgorithm,
 )
 from .jwt import JWTVerifier
-from .keyset import JWKSet
+from .remote import RemoteJWKSet
 
 __all__ = ["run_demo"]
 
@@ -54,6 +54,8 @@ class _DemoKey:
     kid: str
     jwk: dict[str, Any]
     sign: Signer
+    #: The bare ``cryptography`` verify of one signature (the floor no library beats).
+    floor: Callable[[bytes, bytes], None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,7 @@ class _Case:
     alg: str
     token: str
     expected: type[JOSEError] | None = None
+    signer: _DemoKey | None = None  # for a good token: whose floor to time it against
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +112,19 @@ def _rsa_key(kid: str) -> _DemoKey:
     numbers = private.public_key().public_numbers()
     members = {"kty": "RSA", "n": _uint(numbers.n), "e": _uint(numbers.e)}
     pkcs1, sha256 = padding.PKCS1v15(), hashes.SHA256()
+    public = private.public_key()
     return _DemoKey("RS256", kid, _published(members, kid, "RS256"),
-                    lambda data: private.sign(data, pkcs1, sha256))
+                    lambda data: private.sign(data, pkcs1, sha256),
+                    lambda signature, data: public.verify(signature, data, pkcs1, sha256))
 
 
 def _ec_key(kid: str) -> _DemoKey:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    from cryptography.hazmat.primitives.asymmetric.utils import (
+        decode_dss_signature,
+        encode_dss_signature,
+    )
 
     private = ec.generate_private_key(ec.SECP256R1())
     point = private.public_key().public_numbers()
@@ -129,7 +137,13 @@ def _ec_key(kid: str) -> _DemoKey:
         r, s = decode_dss_signature(private.sign(data, ecdsa))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")
 
-    return _DemoKey("ES256", kid, _published(members, kid, "ES256"), sign)
+    public = private.public_key()
+
+    def floor(signature: bytes, data: bytes) -> None:
+        r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+        public.verify(encode_dss_signature(r, s), data, ecdsa)
+
+    return _DemoKey("ES256", kid, _published(members, kid, "ES256"), sign, floor)
 
 
 def _ed25519_key(kid: str) -> _DemoKey:
@@ -137,7 +151,8 @@ def _ed25519_key(kid: str) -> _DemoKey:
 
     private = ed25519.Ed25519PrivateKey.generate()
     members = {"kty": "OKP", "crv": "Ed25519", "x": _b64(private.public_key().public_bytes_raw())}
-    return _DemoKey("EdDSA", kid, _published(members, kid, "EdDSA"), private.sign)
+    return _DemoKey("EdDSA", kid, _published(members, kid, "EdDSA"), private.sign,
+                    private.public_key().verify)
 
 
 def _mint(key: _DemoKey, claims: Mapping[str, Any] | bytes, **header: Any) -> str:
@@ -158,7 +173,7 @@ def _claims(sub: str, now: int, **changes: Any) -> dict[str, Any]:
 
 def _good_cases(keys: Sequence[_DemoKey], now: int) -> list[_Case]:
     subjects = ("alice", "bob", "carol")
-    return [_Case(f"good {key.alg} token", key.alg, _mint(key, _claims(sub, now)))
+    return [_Case(f"good {key.alg} token", key.alg, _mint(key, _claims(sub, now)), signer=key)
             for key, sub in zip(keys, subjects, strict=True)]
 
 
@@ -206,13 +221,26 @@ def _forged_cases(keys: Sequence[_DemoKey], attacker: _DemoKey, now: int) -> lis
 # -- running and reporting ------------------------------------------------------------
 
 
-def _median_us(verifier: JWTVerifier, token: str) -> float:
+def _median_us(call: Callable[[], object]) -> float:
     samples: list[int] = []
     for _ in range(TIMING_ROUNDS):
         start = time.perf_counter_ns()
-        verifier.verify(token)
+        call()
         samples.append(time.perf_counter_ns() - start)
     return statistics.median(samples) / 1000
+
+
+def _timing(verifier: JWTVerifier, case: _Case) -> str:
+    """Median verify time, and the bare cryptography verify of the same signature."""
+    library = _median_us(lambda: verifier.verify(case.token))
+    text = f"{library:.1f} us per verify"
+    floor = case.signer.floor if case.signer is not None else None
+    if floor is not None:
+        signing_input, _, signature = case.token.rpartition(".")
+        raw, data = base64.urlsafe_b64decode(signature + "=="), signing_input.encode()
+        bare = _median_us(lambda: floor(raw, data))
+        text += f"; bare cryptography verify {bare:.1f} us ({library / bare:.2f}x)"
+    return text
 
 
 def _run_case(verifier: JWTVerifier, case: _Case) -> _Outcome:
@@ -238,8 +266,7 @@ def _accepted(verifier: JWTVerifier, case: _Case, claims: Mapping[str, Any]) -> 
     subject = f"sub={claims.get('sub')!r}"
     if case.expected is not None:
         return _Outcome(case, "ACCEPTED", subject, f"a bad token was accepted, not {case.expected.__name__}")
-    timing = f"{_median_us(verifier, case.token):.1f} us per verify (median of {TIMING_ROUNDS})"
-    return _Outcome(case, "accepted", f"{subject}, {timing}")
+    return _Outcome(case, "accepted", f"{subject}, {_timing(verifier, case)}")
 
 
 def _table(outcomes: Sequence[_Outcome]) -> list[str]:
@@ -258,16 +285,73 @@ def _table(outcomes: Sequence[_Outcome]) -> list[str]:
     return lines
 
 
-def _intro(keyset: JWKSet, good: int, bad: int) -> list[str]:
-    keys = ", ".join(f"{key.kid} ({key.kty} {key.alg})" for key in keyset)
+class _KeySetServer:
+    """The issuer's ``/jwks.json`` on a free loopback port, in a thread, for the demo."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.document = b'{"keys": []}'
+        self.requests = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                body = server.document
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                pass
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/jwks.json"
+
+    def publish(self, keys: Sequence[_DemoKey]) -> None:
+        self.document = _json({"keys": [key.jwk for key in keys]})
+
+    def __enter__(self) -> _KeySetServer:
+        import threading
+
+        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def _rotation(server: _KeySetServer, keys: RemoteJWKSet, verifier: JWTVerifier,
+              published: list[_DemoKey], now: int) -> list[_Outcome]:
+    """The issuer rotates: a new key appears, an old one is retired."""
+    rsa, ec, ed = published
+    new_ec = _ec_key("ec-2")
+    server.publish([rsa, ec, ed, new_ec])
+    before = server.requests
+    new_key_token = _Case("new key ec-2 (one refetch)", "ES256", _mint(new_ec, _claims("dave", now)),
+                          signer=new_ec)
+    outcomes = [_run_case(verifier, new_key_token)]
+    fetched = server.requests - before
+    if fetched != 1 and outcomes[0].mismatch is None:
+        outcomes[0] = replace(outcomes[0], mismatch=f"expected one refetch, saw {fetched}")
+    server.publish([ec, ed, new_ec])  # rsa-1 retired
+    keys.refresh()  # what the end of the set's lifetime (cache_ttl / max-age) does on its own
+    retired = _Case("retired key rsa-1", "RS256", _mint(rsa, _claims("erin", now)), KeyNotFound)
+    return [*outcomes, _run_case(verifier, retired)]
+
+
+def _intro(url: str, published: Sequence[_DemoKey], good: int, bad: int) -> list[str]:
+    keys = ", ".join(f"{key.kid} ({key.alg})" for key in published)
     return [
         f"jwkverify demo: {good} good and {bad} bad tokens checked by one JWTVerifier.",
-        f"  key set : {len(keyset)} keys made just now, public halves only: {keys}",
-        f"  verifier: issuer={ISSUER!r}, audience={AUDIENCE!r}, leeway={LEEWAY}s",
+        f"  key set : {keys}, made just now and served at {url}",
+        f"  verifier: RemoteJWKSet(url), issuer={ISSUER!r}, audience={AUDIENCE!r}, leeway={LEEWAY}s",
         "",
     ]
-
-
 def _verdict(outcomes: Sequence[_Outcome], good: int, bad: int) -> list[str]:
     failed = [o for o in outcomes if o.mismatch is not None]
     if not failed:
@@ -279,14 +363,19 @@ def _verdict(outcomes: Sequence[_Outcome], good: int, bad: int) -> list[str]:
 
 def run_demo(out: TextIO = sys.stdout) -> int:
     """Run the demo, print its table to ``out``; 0 if every expectation held, else 1."""
-    keys = [_rsa_key("rsa-1"), _ec_key("ec-1"), _ed25519_key("ed-1")]
-    keyset = JWKSet.from_dict({"keys": [key.jwk for key in keys]})
-    verifier = JWTVerifier(keyset, issuer=ISSUER, audience=AUDIENCE, leeway=LEEWAY)
-    now = int(time.time())
-    good = _good_cases(keys, now)
-    bad = _claim_cases(keys[0], now) + _forged_cases(keys, _ed25519_key("attacker"), now)
-    outcomes = [_run_case(verifier, case) for case in good + bad]
-    lines = [*_intro(keyset, len(good), len(bad)), *_table(outcomes),
-             *_verdict(outcomes, len(good), len(bad))]
+    published = [_rsa_key("rsa-1"), _ec_key("ec-1"), _ed25519_key("ed-1")]
+    with _KeySetServer() as server:
+        server.publish(published)
+        # cooldown=0 lets the rotation below show at once; the default is 30 s.
+        keys = RemoteJWKSet(server.url, allow_http=True, cooldown=0)
+        verifier = JWTVerifier(keys, issuer=ISSUER, audience=AUDIENCE, leeway=LEEWAY)
+        now = int(time.time())
+        good = _good_cases(published, now)
+        bad = _claim_cases(published[0], now) + _forged_cases(published, _ed25519_key("attacker"), now)
+        outcomes = [_run_case(verifier, case) for case in good + bad]
+        rotation = _rotation(server, keys, verifier, published, now)
+    lines = [*_intro(server.url, published, len(good) + 1, len(bad) + 1), *_table(outcomes), "",
+             "Key rotation: the issuer publishes ec-2, then retires rsa-1.", *_table(rotation),
+             *_verdict([*outcomes, *rotation], len(good) + 1, len(bad) + 1)]
     out.write("\n".join(lines) + "\n")
-    return 0 if all(o.mismatch is None for o in outcomes) else 1
+    return 0 if all(o.mismatch is None for o in [*outcomes, *rotation]) else 1

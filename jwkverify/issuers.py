@@ -74,6 +74,11 @@ class MultiIssuerVerifier:
         self._jws = JWSPolicy.build(algorithms, max_token_size)
 
     @property
+    def audiences(self) -> frozenset[str]:
+        """The audiences a token must name; empty when the verifiers check none."""
+        return frozenset().union(*(each.audiences for each in self._verifiers.values()))
+
+    @property
     def issuers(self) -> tuple[str, ...]:
         """The trusted issuers."""
         return tuple(self._verifiers)

@@ -87,6 +87,12 @@ class JWTVerifier:
         )
 
     @property
+    def audiences(self) -> frozenset[str]:
+        """The audiences a token must name; empty when the verifier checks none
+        (``audience=None`` or ``ANY_AUDIENCE``)."""
+        return self._claims.audiences or frozenset()
+
+    @property
     def key_source(self) -> KeySource:
         """The JWK, JWK Set or remote key set this verifier reads keys from."""
         return self._source

@@ -47,7 +47,7 @@ def test_demo_exits_0_and_says_so(demo: subprocess.CompletedProcess[str]) -> Non
     assert demo.stderr == ""
     lines = demo.stdout.splitlines()
     assert lines[0].startswith("jwkverify demo:")
-    assert lines[-1].startswith("OK: all 3 good tokens verified and all ")
+    assert lines[-1].startswith("OK: all 4 good tokens verified and all ")
     assert "MISMATCH" not in demo.stdout
 
 
@@ -103,7 +103,7 @@ def test_main_returns_2_for_usage_errors(capsys: pytest.CaptureFixture[str]) -> 
 def test_run_demo_in_process() -> None:
     out = io.StringIO()
     assert run_demo(out) == 0
-    assert "OK: all 3 good tokens verified" in out.getvalue()
+    assert "OK: all 4 good tokens verified" in out.getvalue()
 
 
 def test_importing_the_cli_does_not_import_cryptography() -> None:
@@ -130,7 +130,7 @@ def test_run_demo_returns_1_when_a_bad_token_is_accepted(monkeypatch: pytest.Mon
     assert run_demo(out) == 1
     text = out.getvalue()
     assert "MISMATCH 'alg none': a bad token was accepted, not UnsupportedAlgorithm" in text
-    assert text.splitlines()[-1] == "FAILED: 14 of 17 expectations did not hold."
+    assert text.splitlines()[-1] == "FAILED: 16 of 19 expectations did not hold."
 
 
 def test_run_demo_returns_1_when_a_good_token_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,3 +141,14 @@ def test_run_demo_returns_1_when_a_good_token_is_refused(monkeypatch: pytest.Mon
     out = io.StringIO()
     assert run_demo(out) == 1
     assert "MISMATCH 'good RS256 token': a good token was refused" in out.getvalue()
+
+
+def test_the_demo_serves_its_key_set_over_http_and_rotates_a_key() -> None:
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    text = out.getvalue()
+    assert "served at http://127.0.0.1:" in text
+    assert "bare cryptography verify" in text
+    rotation = text[text.index("Key rotation"):]
+    assert "new key ec-2 (one refetch)" in rotation and "accepted" in rotation
+    assert "retired key rsa-1" in rotation and "KeyNotFound" in rotation
