@@ -112,7 +112,7 @@ def access_token(verified: VerifiedToken, *, resource: str | None = None,
         "claims": claims,
     }
     known = getattr(cls, "model_fields", fields)  # mcp 1.x has neither subject nor claims
-    return cls(**{name: value for name, value in fields.items() if name in known})  # type: ignore[no-any-return]
+    return cls(**{name: value for name, value in fields.items() if name in known})  # type: ignore[no-any-return, unused-ignore]
 
 
 def _resource(aud: object, resource: str | None, audiences: frozenset[str]) -> str | None:
