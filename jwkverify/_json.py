@@ -95,7 +95,7 @@ def loads_object(data: bytes | str, what: str) -> dict[str, Any]:
         raise JSONError(f"{what} is not valid JSON: {exc}") from exc
     if not isinstance(value, dict):
         raise JSONError(f"{what} must be a JSON object, not {_json_type(value)}")
-    if _SURROGATE_ESCAPE.search(text) is not None:
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None:
         _refuse_lone_surrogates(value, what)
     return value
 
