@@ -58,3 +58,116 @@ def test_vendored_copy_under_another_name_works(tmp_path: Path) -> None:
                             cwd=tmp_path, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "refused InvalidAudience"
+
+
+# -- vendoring, proved (issue 5) -----------------------------------------------------------------
+
+
+def test_no_module_imports_the_package_by_its_own_name() -> None:
+    """Relative imports only: a vendored copy under another name never reaches for ``jwkverify``."""
+    import ast
+
+    for module in sorted(PACKAGE.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            assert not any(name == "jwkverify" or name.startswith("jwkverify.") for name in names), (
+                f"{module.name}:{node.lineno} imports the package by its own name")
+
+
+def test_the_package_has_no_data_files() -> None:
+    files = {path.name for path in PACKAGE.iterdir() if path.is_file()}
+    assert {name for name in files if not name.endswith(".py")} == {"py.typed"}
+
+
+_SIDE_EFFECTS = textwrap.dedent("""
+    import json, logging, os, signal, socket, sys, threading, warnings
+    sys.path[:0] = [{root!r}, {tests!r}]
+
+    def state():
+        return {{
+            "threads": threading.active_count(), "environ": dict(os.environ), "cwd": os.getcwd(),
+            "sys.path": list(sys.path), "meta_path": list(map(repr, sys.meta_path)),
+            "path_hooks": list(map(repr, sys.path_hooks)), "warnings": list(map(repr, warnings.filters)),
+            "loggers": sorted(logging.Logger.manager.loggerDict), "root handlers": logging.root.handlers[:],
+            "signals": [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)],
+            "recursion": sys.getrecursionlimit(), "excepthook": sys.excepthook, "socket timeout":
+            socket.getdefaulttimeout(), "stdio": (sys.stdout, sys.stderr),
+        }}
+
+    # Code may be read from the interpreter's own tree, its site-packages and the app (with its copy).
+    readable = tuple({{os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, *sys.path)
+                       if os.path.isdir(p)}})
+    CODE = (".py", ".pyc", ".so", ".pyd")
+    FORBIDDEN = ("socket.", "subprocess.", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork",
+                 "os.putenv", "os.unsetenv", "os.remove", "os.rename", "os.mkdir", "os.rmdir", "os.chmod",
+                 "os.truncate", "os.kill", "ctypes.", "urllib.Request", "http.client.connect", "shutil.")
+    seen = []
+
+    def audit(event, args):
+        if event == "open":
+            path, mode = os.path.realpath(str(args[0])), args[1]
+            if not (path.endswith(CODE) and path.startswith(readable) and mode in ("r", "rb", None)):
+                seen.append(f"open {{path}} {{mode}}")
+        elif event.startswith(FORBIDDEN):
+            seen.append(event)
+
+    def counting(start):  # threads that start and end during the import count too
+        def wrapper(*args, **kwargs):
+            seen.append("thread started")
+            return start(*args, **kwargs)
+        return wrapper
+
+    for name in ("_start_new_thread", "_start_joinable_thread"):  # 3.10-3.12, 3.13
+        if hasattr(threading, name):
+            setattr(threading, name, counting(getattr(threading, name)))
+    before = state()
+    sys.addaudithook(audit)
+    import myapp._vendor.jwk as vendored_package
+    changed = sorted(name for name, value in state().items() if value != before[name])
+    imported_crypto = sorted(m for m in sys.modules if m.split(".")[0] == "cryptography")
+
+    # Using it still touches nothing but code: keys, a remote set (no fetch), a verification.
+    from signing import make_key
+    key = make_key("EdDSA", kid="v")
+    verifier = vendored_package.JWTVerifier(vendored_package.JWKSet.from_dict({{"keys": [key.jwk]}}))
+    assert verifier.verify(key.token({{"sub": "a"}})) == {{"sub": "a"}}
+    vendored_package.RemoteJWKSet("https://idp.example/jwks")
+    print(json.dumps({{"changed": changed, "crypto at import": imported_crypto, "events": seen,
+                      "logger": "myapp._vendor.jwk.remote" in logging.Logger.manager.loggerDict,
+                      "original": sorted(m for m in sys.modules if m.split(".")[0] == "jwkverify")}}))
+""")
+
+
+def test_a_vendored_copy_has_no_import_time_side_effects(tmp_path: Path) -> None:
+    """Copy the code only (no py.typed: nothing is read at run time) under another name, import
+    it in an isolated interpreter under an audit hook: no file but code is opened, no socket,
+    process or environment change, no thread, logger, warning filter, signal or path hook is
+    added, cryptography is not imported; then it verifies, names its logger after itself, and
+    ``jwkverify`` itself is never imported."""
+    vendored = tmp_path / "myapp" / "_vendor" / "jwk"
+    shutil.copytree(PACKAGE, vendored, ignore=shutil.ignore_patterns("__pycache__", "py.typed"))
+    for parent in (tmp_path / "myapp", tmp_path / "myapp" / "_vendor"):
+        (parent / "__init__.py").write_text("")
+    script = _SIDE_EFFECTS.format(root=str(tmp_path), tests=str(Path(__file__).parent))
+    result = subprocess.run([sys.executable, "-I", "-B", "-c", script], capture_output=True, text=True,
+                            cwd=tmp_path, check=False)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    found = json.loads(result.stdout)
+    assert found == {"changed": [], "crypto at import": [], "events": [], "logger": True, "original": []}
+    assert not list(vendored.rglob("__pycache__"))  # nothing was written, bytecode included
+
+
+def test_import_time_is_small() -> None:
+    """``import jwkverify`` costs tens of milliseconds (README: Robustness and interoperability);
+    the bound here is loose enough for a busy CI machine, tight enough to catch crypto or I/O."""
+    best = None
+    for _ in range(3):
+        result = subprocess.run([sys.executable, "-X", "importtime", "-c", "import jwkverify"],
+                                capture_output=True, text=True, check=True)
+        line = next(line for line in result.stderr.splitlines() if line.rstrip().endswith("| jwkverify"))
+        cumulative = int(line.split("|")[1])  # microseconds, the package and what it imports
+        best = cumulative if best is None else min(best, cumulative)
+    assert best is not None and best < 250_000, f"import jwkverify took {best / 1000:.0f} ms"
