@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from jwkverify import _b64
 from jwkverify._b64 import Base64Error, b64url_decode, b64url_encode, b64url_uint
 from jwkverify.errors import JOSEError
 
@@ -61,6 +62,30 @@ def test_arbitrary_text_decodes_or_raises_base64_error(text: str) -> None:
     except Base64Error:
         return
     assert b64url_encode(decoded) == text  # only the one canonical encoding is accepted
+
+
+_NEAR_ALPHABET = st.text(
+    alphabet=st.sampled_from("ABCQUwxyz019-_+/= .\n\x00\u00e9"), max_size=24
+)
+
+
+@given(_NEAR_ALPHABET)
+def test_the_fast_strict_path_agrees_with_the_step_by_step_checks(text: str) -> None:
+    """On 3.11+ binascii's strict mode validates; it must accept exactly what the
+    explicit checks accept, and decode it to the same bytes."""
+    try:
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        return
+    try:
+        expected: bytes | None = _b64._decode_checked(raw, len(raw) % 4)
+    except Base64Error:
+        expected = None
+    try:
+        actual: bytes | None = b64url_decode(text)
+    except Base64Error:
+        actual = None
+    assert actual == expected
 
 
 def test_uint() -> None:
