@@ -67,37 +67,59 @@ _DECODER = json.JSONDecoder(
     parse_float=_parse_float,
     parse_constant=_refuse_constant,
 )
+_RAW_DECODE = _DECODER.raw_decode
 
 
 def loads_object(data: bytes | str, what: str) -> dict[str, Any]:
     """Parse UTF-8 JSON text that must be an object; ``what`` names it in errors."""
-    if isinstance(data, bytes | bytearray | memoryview):
+    if type(data) is bytes:  # the common case first: a decoded base64url segment
         try:
-            text = bytes(data).decode("utf-8")
+            text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise JSONError(f"{what} is not UTF-8") from exc
-    elif isinstance(data, str):
-        if not data.isascii():
-            try:  # a str can hold a lone surrogate that no UTF-8 text could carry
-                data.encode("utf-8")
-            except UnicodeEncodeError as exc:
-                raise JSONError(f"{what} contains an unpaired UTF-16 surrogate") from exc
-        text = data
     else:
-        raise JSONError(f"{what} must be JSON text (str or bytes), not {type(data).__name__}")
+        text = _as_text(data, what)
     try:
-        value = _DECODER.decode(text)
+        value = _decode(text)
     except _DuplicateMember as exc:
         raise JSONError(f"{what} has the member {clip(exc.name)} more than once") from exc
     except RecursionError as exc:
         raise JSONError(f"{what} is nested too deeply") from exc
     except ValueError as exc:  # JSONDecodeError and our hooks' errors
         raise JSONError(f"{what} is not valid JSON: {exc}") from exc
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         raise JSONError(f"{what} must be a JSON object, not {_json_type(value)}")
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text) is not None:
+    # Only an escape can make a lone surrogate; most texts have no backslash at all.
+    if "\\" in text and _SURROGATE_ESCAPE.search(text) is not None:
         _refuse_lone_surrogates(value, what)
     return value
+
+
+def _as_text(data: object, what: str) -> str:
+    if isinstance(data, bytes | bytearray | memoryview):
+        try:
+            return bytes(data).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise JSONError(f"{what} is not UTF-8") from exc
+    if isinstance(data, str):
+        if not data.isascii():
+            try:  # a str can hold a lone surrogate that no UTF-8 text could carry
+                data.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise JSONError(f"{what} contains an unpaired UTF-16 surrogate") from exc
+        return data
+    raise JSONError(f"{what} must be JSON text (str or bytes), not {type(data).__name__}")
+
+
+def _decode(text: str) -> Any:
+    # raw_decode skips decode()'s two whitespace scans. It needs the value to
+    # start the text and reports where it ended: anything after it (whitespace
+    # or garbage) goes through decode(), which accepts or names the error.
+    if text[:1] == "{":
+        value, end = _RAW_DECODE(text)
+        if end == len(text):
+            return value
+    return _DECODER.decode(text)
 
 
 # json turns "\\ud800" into a lone surrogate: a str that cannot be encoded again.
