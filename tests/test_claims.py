@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from signing import make_key
 
 from jwkverify import (
@@ -27,6 +29,7 @@ from jwkverify import (
     NotYetValid,
     verify_jwt,
 )
+from jwkverify.claims import ClaimsPolicy
 
 KEY = make_key("ES256", kid="claims-key")
 PUBLIC = JWK.from_dict(KEY.jwk)
@@ -502,3 +505,59 @@ def test_a_bad_clock_reading_refuses_the_token(reading: object) -> None:
     verifier = JWTVerifier(PUBLIC, now=lambda: reading)
     with pytest.raises(JOSEError, match="clock"):
         verifier.verify(KEY.token({"exp": 1}))
+
+
+# -- the one-pass hot-path check agrees with the itemised checks ------------------------
+
+_ODD_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3).map(lambda d: NOW + d), st.floats(allow_nan=True),
+    st.sampled_from([ISSUER, "aud-1", "aud-2", "someone", ""]),
+    st.lists(st.sampled_from(["aud-1", "aud-2", "x", 1]), max_size=3),
+)
+_CLAIMS = st.dictionaries(
+    st.sampled_from(["iss", "sub", "aud", "exp", "nbf", "iat", "scope"]), _ODD_VALUES, max_size=7
+)
+_POLICIES = st.fixed_dictionaries(
+    {},
+    optional={
+        "issuer": st.sampled_from([ISSUER, [ISSUER, "someone"]]),
+        "audience": st.sampled_from(["aud-1", ["aud-1", "aud-2"], ANY_AUDIENCE]),
+        "subject": st.sampled_from(["someone", ""]),
+        "leeway": st.sampled_from([0, 1, 2.5]),
+        "max_age": st.sampled_from([0, 2, 100]),
+        "required_claims": st.sampled_from([(), ("exp",), ("sub", "iat")]),
+    },
+)
+
+
+@settings(max_examples=400)
+@given(claims=_CLAIMS, options=_POLICIES)
+def test_the_one_pass_check_never_accepts_what_the_itemised_checks_refuse(
+    claims: dict[str, Any], options: dict[str, Any]
+) -> None:
+    policy = ClaimsPolicy.build(now=NOW, **options)
+    if not policy._passes(claims, NOW):
+        return
+    policy_without_fast_path = _ItemisedOnly.build(now=NOW, **options)
+    policy_without_fast_path.check(claims, {})  # raises if the shortcut was wrong
+
+
+class _ItemisedOnly(ClaimsPolicy):
+    """The policy with its one-pass shortcut turned off: only the itemised checks."""
+
+    __slots__ = ()
+
+    def _passes(self, claims: Any, now: float) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iss": ISSUER, "sub": "someone", "aud": "aud-1", "exp": NOW + 60, "nbf": NOW, "iat": NOW},
+        {"iss": ISSUER, "aud": ["x", "aud-2"], "exp": NOW + 0.5, "iat": NOW - 1.5},
+    ],
+)
+def test_the_one_pass_check_accepts_ordinary_valid_claims(claims: dict[str, Any]) -> None:
+    policy = ClaimsPolicy.build(issuer=ISSUER, audience=["aud-1", "aud-2"], now=NOW, max_age=100)
+    assert policy._passes(claims, NOW)
