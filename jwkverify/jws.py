@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from ._b64 import Base64Error, b64url_decode
 from ._json import JSONError, loads_object
@@ -70,40 +70,40 @@ class ParsedJWS(NamedTuple):
     signature: bytes
 
 
-class _Header(NamedTuple):
+class CheckedHeader(NamedTuple):
+    """A decoded header that passed the checks, with its ``alg`` and ``kid``."""
+
     header: dict[str, Any]
     alg: str
     kid: str | None
 
 
-class HeaderCache:
+class HeaderCache(dict[str, CheckedHeader]):
     """A bounded map from an exact header segment to its decoded, checked header.
 
     A service sees a handful of distinct headers (one per issuer key), so decoding
     each once saves the base64url and JSON work on every later token. Entries are
     immutable in use (headers are never handed to callers from here); when the map
     is full it is emptied, which keeps memory bounded even under a flood of
-    distinct headers and needs no lock.
+    distinct headers and needs no lock. A ``dict`` subclass so that a lookup is
+    the built-in ``dict.get``, with no Python call on the hot path.
     """
 
-    __slots__ = ("_entries", "_size")
+    __slots__ = ("_size",)
 
     #: Header segments longer than this are decoded every time, never cached.
     MAX_SEGMENT = 1024
 
     def __init__(self, size: int = 128) -> None:
-        self._entries: dict[str, _Header] = {}
+        super().__init__()
         self._size = size
 
-    def get(self, segment: str) -> _Header | None:
-        return self._entries.get(segment)
-
-    def put(self, segment: str, header: _Header) -> None:
+    def put(self, segment: str, header: CheckedHeader) -> None:
         if len(segment) > self.MAX_SEGMENT:
             return
-        if len(self._entries) >= self._size:
-            self._entries.clear()
-        self._entries[segment] = header
+        if len(self) >= self._size:
+            self.clear()
+        self[segment] = header
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,19 @@ def parse_compact(
         MalformedToken: wrong size, segment count, encoding or header.
         UnsupportedAlgorithm: the header names ``none`` or an unknown algorithm.
     """
-    text = _as_text(token, max_token_size)
+    header, signing_input, payload_segment, signature = split_compact(token, max_token_size, header_cache)
+    return ParsedJWS(header.header, header.alg, header.kid, signing_input, payload_segment, signature)
+
+
+def split_compact(
+    token: str | bytes, max_token_size: int, header_cache: HeaderCache | None
+) -> tuple[CheckedHeader, bytes, str, bytes]:
+    """:func:`parse_compact` as a plain tuple: the header, the signing input, the
+    payload segment and the signature. The hot path of :class:`JWTVerifier`."""
+    if type(token) is str and len(token) <= max_token_size and token.isascii():
+        text = token
+    else:
+        text = _as_text(token, max_token_size)
     segments = text.split(".")
     if len(segments) != 3:
         hint = " (5 segments: an encrypted JWE, which is not supported)" if len(segments) == 5 else ""
@@ -170,16 +182,16 @@ def parse_compact(
     except Base64Error as exc:
         raise MalformedToken(f"the signature segment is {exc}") from exc
     signing_input = text[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
-    return ParsedJWS(header.header, header.alg, header.kid, signing_input, payload_segment, signature)
+    return header, signing_input, payload_segment, signature
 
 
-def _parse_header(segment: str) -> _Header:
+def _parse_header(segment: str) -> CheckedHeader:
     header = _decode_header(segment)
     alg = _check_header(header)
     kid = header.get("kid")
     if "kid" in header and not isinstance(kid, str):  # RFC 7515 §4.1.4; null is not a string
         raise MalformedToken("the header's 'kid' must be a string")
-    return _Header(header, alg, kid)
+    return CheckedHeader(header, alg, kid)
 
 
 def _as_text(token: str | bytes, max_token_size: int) -> str:
@@ -241,8 +253,12 @@ def _unsupported(alg: str) -> str:
 def check_allowed(parsed: ParsedJWS, policy: JWSPolicy) -> None:
     """Refuse an algorithm outside the caller's allow-list (RFC 8725 §3.1)."""
     if policy.algorithms is not None and parsed.alg not in policy.algorithms:
-        allowed = ", ".join(sorted(policy.algorithms))
-        raise AlgorithmNotAllowed(f"alg {parsed.alg} is not allowed here (allowed: {allowed})")
+        refuse_algorithm(parsed.alg, policy.algorithms)
+
+
+def refuse_algorithm(alg: str, allowed: frozenset[str]) -> NoReturn:
+    """Raise the error for ``alg`` outside the allow-list ``allowed``."""
+    raise AlgorithmNotAllowed(f"alg {alg} is not allowed here (allowed: {', '.join(sorted(allowed))})")
 
 
 def verify_parsed(parsed: ParsedJWS, candidates: Sequence[JWK]) -> tuple[JWK, bytes]:
@@ -256,27 +272,41 @@ def verify_parsed(parsed: ParsedJWS, candidates: Sequence[JWK]) -> tuple[JWK, by
         InvalidSignature: no candidate verifies the signature.
         MalformedToken: the payload segment is not base64url.
     """
-    key = _verifying_key(parsed, candidates)
+    header = CheckedHeader(parsed.header, parsed.alg, parsed.kid)
+    key = verifying_key(header, parsed.signature, parsed.signing_input, candidates)
+    return key, decode_payload(parsed.payload_segment)
+
+
+def decode_payload(payload_segment: str) -> bytes:
+    """The payload octets; called only once the signature has verified."""
     try:
-        payload = b64url_decode(parsed.payload_segment)
+        return b64url_decode(payload_segment)
     except Base64Error as exc:
         raise MalformedToken(f"the payload segment is {exc}") from exc
-    return key, payload
 
 
-def _verifying_key(parsed: ParsedJWS, candidates: Sequence[JWK]) -> JWK:
-    alg, signature, signing_input = parsed.alg, parsed.signature, parsed.signing_input
+def verifying_key(
+    header: CheckedHeader, signature: bytes, signing_input: bytes, candidates: Sequence[JWK]
+) -> JWK:
+    """The candidate key whose signature over ``signing_input`` verifies.
+
+    Raises:
+        KeyNotFound: several distinct keys share the token's ``kid``, or too many
+            keys fit a token without ``kid``.
+        InvalidSignature: no candidate verifies the signature.
+    """
+    alg = header.alg
     if len(candidates) == 1:
         key = candidates[0]
         if key.verify_signature(alg, signature, signing_input):
             return key
-        raise InvalidSignature(_signature_failure(parsed, key))
+        raise InvalidSignature(_signature_failure(header, len(signature), key))
     if not candidates:
         raise KeyNotFound(f"no key can verify {alg}")
-    if parsed.kid is not None:
+    if header.kid is not None:
         # RFC 7517 §4.5: kid should identify one key; two different keys answering
         # to it make the choice ambiguous, so refuse rather than guess.
-        raise KeyNotFound(f"{len(candidates)} different keys have kid {clip(parsed.kid)}; "
+        raise KeyNotFound(f"{len(candidates)} different keys have kid {clip(header.kid)}; "
                           "refusing an ambiguous key choice")
     if len(candidates) > MAX_KIDLESS_CANDIDATES:
         raise KeyNotFound(f"the token has no kid and {len(candidates)} keys could verify {alg}; "
@@ -287,16 +317,17 @@ def _verifying_key(parsed: ParsedJWS, candidates: Sequence[JWK]) -> JWK:
     raise InvalidSignature(f"the {alg} signature verifies with none of {len(candidates)} keys")
 
 
-def _signature_failure(parsed: ParsedJWS, key: JWK) -> str:
-    """Why a signature failed, in words that point at the usual mistakes."""
+def _signature_failure(header: CheckedHeader, actual: int, key: JWK) -> str:
+    """Why a signature of ``actual`` octets failed, in words that point at the usual mistakes."""
+    alg = header.alg
     name = f"key {clip(key.kid)}" if key.kid is not None else f"the {key.kty} key"
-    message = f"the {parsed.alg} signature does not verify with {name}"
-    size, actual = key.signature_size(parsed.alg), len(parsed.signature)
+    message = f"the {alg} signature does not verify with {name}"
+    size = key.signature_size(alg)
     if size != actual:
-        message += f": it is {actual} octets, {parsed.alg} signatures are {size}"
-        if ALGORITHMS[parsed.alg].family is Family.ECDSA:
+        message += f": it is {actual} octets, {alg} signatures are {size}"
+        if ALGORITHMS[alg].family is Family.ECDSA:
             message += " (R || S, RFC 7518 §3.4; not DER)"
-    embedded = sorted(_EMBEDDED_KEY_HEADERS.intersection(parsed.header))
+    embedded = sorted(_EMBEDDED_KEY_HEADERS.intersection(header.header))
     if embedded:
         message += f"; keys carried in the token ({', '.join(embedded)}) are never used"
     return message
