@@ -16,7 +16,7 @@ from ._backend import SignatureBackend, default_backend
 from ._json import JSONError, loads_object
 from .algorithms import ALGORITHMS
 from .errors import InvalidKey, InvalidKeySet, KeyNotFound, clip
-from .jwk import DEFAULT_MIN_RSA_BITS, JWK
+from .jwk import DEFAULT_MIN_RSA_BITS, JWK, check_min_rsa_bits, parse_jwk
 
 __all__ = ["DEFAULT_MAX_KEYS", "JWKSet", "KeySource", "SkippedKey"]
 
@@ -153,12 +153,14 @@ class JWKSet:
             raise InvalidKeySet("a JWK Set must have a 'keys' member holding an array (RFC 7517 §5)")
         if len(entries) > max_keys:
             raise InvalidKeySet(f"the JWK Set holds {len(entries)} keys; at most {max_keys} are accepted")
+        if entries:  # as JWK.from_dict would for the first entry
+            check_min_rsa_bits(min_rsa_bits)
         backend = backend or default_backend()
         keys: list[JWK] = []
         skipped: list[SkippedKey] = []
         for index, entry in enumerate(entries):
             try:
-                keys.append(JWK.from_dict(entry, min_rsa_bits=min_rsa_bits, backend=backend))
+                keys.append(parse_jwk(entry, min_rsa_bits, backend))
             except InvalidKey as exc:
                 skipped.append(_skipped(index, entry, str(exc)))
         return cls(keys, skipped=skipped)
