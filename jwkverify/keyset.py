@@ -256,14 +256,30 @@ def _index_by_kid(keys: Sequence[JWK]) -> tuple[dict[str | None, JWK], list[JWK]
 
 def _index_candidates(keys: Sequence[JWK]) -> dict[tuple[str, str | None], tuple[JWK, ...]]:
     """Map (alg, kid) and (alg, None) to the keys that may verify, built once."""
-    slots: dict[tuple[str, str | None], list[JWK]] = {}
+    slots: dict[tuple[str, str | None], tuple[JWK, ...]] = {}
+    by_alg: dict[str, list[JWK]] = {}
+    # A kid nearly always names one key: its slot starts as a 1-tuple, and only a
+    # kid that several keys share is collected in a list (linear however many).
+    shared: dict[tuple[str, str | None], list[JWK]] = {}
     for key in keys:
         kid = key.kid
         for alg in key.algorithms:
-            slots.setdefault((alg, None), []).append(key)
+            peers = by_alg.get(alg)
+            if peers is None:
+                by_alg[alg] = [key]
+            else:
+                peers.append(key)
             if kid is not None:
-                slots.setdefault((alg, kid), []).append(key)
-    return {slot: tuple(found) for slot, found in slots.items()}
+                slot = (alg, kid)
+                if slot in slots:
+                    shared.setdefault(slot, list(slots[slot])).append(key)
+                else:
+                    slots[slot] = (key,)
+    for kid_slot, found in shared.items():
+        slots[kid_slot] = tuple(found)
+    for alg, peers in by_alg.items():
+        slots[(alg, None)] = tuple(peers)
+    return slots
 
 
 def _contested(skipped: Iterable[SkippedKey]) -> dict[tuple[str, str], SkippedKey]:
