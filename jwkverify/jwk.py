@@ -3,8 +3,9 @@
 A :class:`JWK` holds only public material (private members such as ``d`` are
 dropped on parse; an ``oct`` key's ``k`` is the secret itself). At parse time it
 validates every member, builds the backend public key, and derives the set of
-algorithms it may verify; afterwards a verification is a dictionary lookup and
-a call.
+algorithms it may verify. The verifier for an algorithm is built on its first
+use and kept, so a verification is a dictionary lookup and a call; a key set of
+many keys, most of which never verify anything, costs only the parse.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from ._b64 import Base64Error, b64url_decode, b64url_encode
 from ._backend import BackendKeyError, SignatureBackend, Verifier, default_backend
 from ._json import JSONError, loads_object
 from ._roca import is_roca_modulus
-from .algorithms import ALGORITHMS, CURVES, KEY_AGREEMENT_CURVES, Algorithm, hmac_verifier
+from .algorithms import ALGORITHMS, CURVES, KEY_AGREEMENT_CURVES, hmac_verifier
 from .errors import AlgorithmNotAllowed, InvalidKey, KeyNotFound, clip
 
 __all__ = ["DEFAULT_MIN_RSA_BITS", "JWK"]
@@ -29,6 +30,7 @@ DEFAULT_MIN_RSA_BITS = 2048
 _RSA_BITS_FLOOR = 1024  # ``min_rsa_bits`` cannot go below this: 512-bit RSA is factored
 _RSA_MAX_BITS = 16384  # OpenSSL's own limit; bounds the cost of one verification
 _RSA_MAX_EXPONENT_BITS = 64  # real keys use 65537; a huge e only makes verification slow
+_F4 = 65537
 
 #: Public members, per key type, that define the key (RFC 7638 §3.2, RFC 8037 §2).
 _REQUIRED_MEMBERS = {
@@ -39,6 +41,14 @@ _REQUIRED_MEMBERS = {
 }
 _KTY_NAMES = ", ".join(sorted(_REQUIRED_MEMBERS))
 _THUMBPRINT_HASHES = frozenset({"sha256", "sha384", "sha512"})
+#: The algorithms an RSA key, or a key on a given curve, can verify; and each
+#: algorithm alone, for a key whose ``alg`` narrows it. Shared by every key.
+_FITTING = {
+    "RSA": frozenset(a.name for a in ALGORITHMS.values() if a.kty == "RSA"),
+    **{crv: frozenset(a.name for a in ALGORITHMS.values() if crv in a.curves) for crv in CURVES},
+}
+_ONLY = {name: frozenset({name}) for name in ALGORITHMS}
+_NOTHING: frozenset[str] = frozenset()
 
 
 def _fail(member: str, problem: str, kid: str | None = None) -> NoReturn:
@@ -58,7 +68,7 @@ class JWK:
 
     __slots__ = (
         "_hash",
-        "_identity",
+        "_material",
         "_members",
         "_refusal",
         "_verifiers",
@@ -82,10 +92,18 @@ class JWK:
     public_key: object | None
     algorithms: frozenset[str]
     _members: Mapping[str, str]
-    _identity: tuple[object, ...]  # what equality compares, computed once
-    _hash: int
-    _verifiers: Mapping[str, tuple[int, Verifier]]
     _refusal: str | None
+    # The only state written after construction, each time with a value derived
+    # from the immutable members (so a race between threads is benign: both write
+    # the same thing). ``_hash`` stays unset until the first hash() and
+    # ``_verifiers`` gains an algorithm's (signature size, verifier) on its first
+    # use. Deferring both keeps a key set's parse cheap.
+    _hash: int
+    _verifiers: dict[str, tuple[int, Verifier]]
+    #: What verifiers are built from: the backend (``None`` for ``oct``: HMAC), the
+    #: key handle (the public key, or an ``oct`` key's secret) and the signature
+    #: size in octets (``None`` for ``oct``: the size is the algorithm's hash's).
+    _material: tuple[SignatureBackend | None, object, int | None]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         raise TypeError("build a JWK with JWK.from_dict(...) or JWK.from_json(...)")
@@ -137,13 +155,8 @@ class JWK:
                 material is weak or invalid (short RSA modulus, even exponent, point
                 off the curve, short HMAC secret). The message names the member.
         """
-        if isinstance(min_rsa_bits, bool) or not isinstance(min_rsa_bits, int):
-            raise TypeError("min_rsa_bits must be an int")
-        if min_rsa_bits < _RSA_BITS_FLOOR:
-            raise ValueError(f"min_rsa_bits cannot be below {_RSA_BITS_FLOOR}")
-        if not isinstance(mapping, Mapping):
-            raise InvalidKey(f"a JWK must be a JSON object, not {type(mapping).__name__}")
-        return _build(mapping, min_rsa_bits, backend or default_backend())
+        check_min_rsa_bits(min_rsa_bits)
+        return parse_jwk(mapping, min_rsa_bits, backend or default_backend())
 
     # -- verification (used by the JWS core) ---------------------------------
 
@@ -158,7 +171,7 @@ class JWK:
         """
         if kid is not None and self.kid is not None and kid != self.kid:
             raise KeyNotFound(f"the token's kid {clip(kid)} does not match the key's kid {clip(self.kid)}")
-        if alg not in self._verifiers:
+        if alg not in self.algorithms:
             self._explain_refusal(alg)
         return (self,)
 
@@ -172,7 +185,7 @@ class JWK:
         Returns ``False`` for a wrong-length signature and for an algorithm the key
         does not take; key selection has already ruled the latter out.
         """
-        entry = self._verifiers.get(alg)
+        entry = self._verifiers.get(alg) or self._first_use(alg)
         if entry is None:
             return False
         size, verify = entry
@@ -180,8 +193,22 @@ class JWK:
 
     def signature_size(self, alg: str) -> int:
         """Length in octets of an ``alg`` signature by this key (0 if it cannot verify it)."""
-        entry = self._verifiers.get(alg)
+        entry = self._verifiers.get(alg) or self._first_use(alg)
         return entry[0] if entry is not None else 0
+
+    def _first_use(self, alg: str) -> tuple[int, Verifier] | None:
+        """Build and keep the (signature size, verifier) for ``alg``; ``None`` if the
+        key does not verify ``alg``."""
+        if alg not in self.algorithms:
+            return None
+        algorithm = ALGORITHMS[alg]
+        backend, handle, size = self._material
+        if backend is None or size is None:
+            entry = (algorithm.digest_size, hmac_verifier(algorithm, cast(bytes, handle)))
+        else:
+            entry = (size, backend.verifier(algorithm, handle))
+        # Two threads may both build one; setdefault keeps whichever came first.
+        return self._verifiers.setdefault(alg, entry)
 
     def _explain_refusal(self, alg: str) -> NoReturn:
         """Raise the error that says why this key does not verify ``alg``."""
@@ -220,13 +247,23 @@ class JWK:
             out["key_ops"] = list(self.key_ops)
         return out
 
+    def _identity(self) -> tuple[object, ...]:
+        """What equality compares: the defining members and the metadata."""
+        members = tuple(sorted(self._members.items()))
+        return (self.kty, members, self.kid, self.alg, self.use, self.key_ops)
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, JWK):
             return NotImplemented
-        return self is other or self._identity == other._identity
+        return self is other or (hash(self) == hash(other) and self._identity() == other._identity())
 
     def __hash__(self) -> int:
-        return self._hash
+        try:
+            return self._hash
+        except AttributeError:  # the first hash() of this key (see the slot comment)
+            value = hash(self._identity())
+            object.__setattr__(self, "_hash", value)
+            return value
 
     def __repr__(self) -> str:
         # Never key material: an oct key's members are its secret.
@@ -237,6 +274,23 @@ class JWK:
 
 
 # -- parsing and validation ------------------------------------------------------
+
+
+def check_min_rsa_bits(min_rsa_bits: int) -> None:
+    """Internal (for JWKSet): the checks :meth:`JWK.from_dict` makes of ``min_rsa_bits``."""
+    if isinstance(min_rsa_bits, bool) or not isinstance(min_rsa_bits, int):
+        raise TypeError("min_rsa_bits must be an int")
+    if min_rsa_bits < _RSA_BITS_FLOOR:
+        raise ValueError(f"min_rsa_bits cannot be below {_RSA_BITS_FLOOR}")
+
+
+def parse_jwk(mapping: object, min_rsa_bits: int, backend: SignatureBackend) -> JWK:
+    """Internal (for JWKSet): :meth:`JWK.from_dict` with ``min_rsa_bits`` checked and
+    the backend chosen once per set rather than once per key."""
+    # A parsed JSON object is a dict: test that first, the ABC check costs more.
+    if type(mapping) is not dict and not isinstance(mapping, Mapping):
+        raise InvalidKey(f"a JWK must be a JSON object, not {type(mapping).__name__}")
+    return _build(mapping, min_rsa_bits, backend)
 
 
 def _build(mapping: Mapping[str, Any], min_rsa_bits: int, backend: SignatureBackend) -> JWK:
@@ -252,47 +306,61 @@ def _build(mapping: Mapping[str, Any], min_rsa_bits: int, backend: SignatureBack
     use = _optional_str(mapping, "use", kid)
     key_ops = _key_ops(mapping, kid)
     members = {name: _required_str(mapping, name, kid) for name in _REQUIRED_MEMBERS[kty]}
-    crv = members.get("crv")
-    builder = _BUILDERS[kty]
-    handle, fitting, sizer = builder(members, kid, min_rsa_bits, backend)
+    handle, fitting, size = _BUILDERS[kty](members, kid, min_rsa_bits, backend)
     if alg is not None:
-        fitting = _narrow_to_own_alg(alg, fitting, kty, crv, kid)
+        fitting = _narrow_to_own_alg(alg, fitting, kty, members.get("crv"), kid)
     refusal = _refusal(use, key_ops)
-    verifiers: dict[str, tuple[int, Verifier]] = {}
-    if refusal is None:
-        for name in fitting:
-            algorithm = ALGORITHMS[name]
-            verify = (hmac_verifier(algorithm, handle) if kty == "oct"  # type: ignore[arg-type]
-                      else backend.verifier(algorithm, handle))
-            verifiers[name] = (sizer(algorithm), verify)
-    jwk = object.__new__(JWK)
-    values = {
-        "kty": kty, "kid": kid, "alg": alg, "use": use, "key_ops": key_ops, "crv": crv,
-        "public_key": None if kty == "oct" else handle,
-        "algorithms": frozenset(verifiers), "_members": members,
-        "_verifiers": verifiers, "_refusal": refusal,
-    }
-    values["_identity"] = (kty, tuple(sorted(members.items())), kid, alg, use, key_ops)
-    values["_hash"] = hash(values["_identity"])
-    for name, value in values.items():
-        object.__setattr__(jwk, name, value)
+    oct_key = kty == "oct"
+    jwk: JWK = object.__new__(_UnsealedJWK)
+    jwk.kty = kty
+    jwk.kid = kid
+    jwk.alg = alg
+    jwk.use = use
+    jwk.key_ops = key_ops
+    jwk.crv = members.get("crv")
+    jwk.public_key = None if oct_key else handle
+    jwk.algorithms = fitting if refusal is None else _NOTHING
+    jwk._members = members
+    jwk._refusal = refusal
+    jwk._verifiers = {}
+    jwk._material = (None if oct_key else backend, handle, size)
+    jwk.__class__ = JWK  # sealed: from here on every assignment raises
     return jwk
 
 
-_Built = tuple[object, frozenset[str], Callable[[Algorithm], int]]
+class _UnsealedJWK(JWK):
+    """A JWK while :func:`_build` fills it in, the only time its slots are assigned.
+
+    Same slots, plain attribute assignment: twelve ``object.__setattr__`` calls
+    cost about 1 us per key, these assignments a fifth of that. :func:`_build`
+    then turns the object into a :class:`JWK`; none leaves this module unsealed.
+    """
+
+    __slots__ = ()
+    # object's own slot wrappers, not methods calling them: only then does CPython
+    # keep its fast generic assignment for this class. (mypy reads the wrapper as
+    # a bound method, hence the ignore.)
+    __setattr__ = object.__setattr__  # type: ignore[assignment]
+    __delattr__ = object.__delattr__
+
+
+#: A builder's result: the key handle, the algorithms that fit the key, and the
+#: signature size in octets (``None`` for ``oct``: it depends on the algorithm).
+_Built = tuple[object, frozenset[str], int | None]
 
 
 def _build_rsa(
     members: dict[str, str], kid: str | None, min_rsa_bits: int, backend: SignatureBackend
 ) -> _Built:
     n = _uint(members, "n", kid)
-    e = _uint(members, "e", kid)
+    # Nearly every key's e is 65537, which is AQAB (RFC 7518 §6.3.1.2's example).
+    e = _F4 if members["e"] == "AQAB" else _uint(members, "e", kid)
     bits = n.bit_length()
     if bits < min_rsa_bits:
         _fail("n", f"is a {bits}-bit modulus; at least {min_rsa_bits} bits are required", kid)
     if bits > _RSA_MAX_BITS:
         _fail("n", f"is a {bits}-bit modulus; at most {_RSA_MAX_BITS} bits are supported", kid)
-    if n % 2 == 0:
+    if not n & 1:  # not n % 2, which divides all of a 2048-bit n (0.4 us)
         _fail("n", "is even, which no RSA modulus is", kid)
     # RFC 8017 §3.1: 3 <= e < n and e odd; a huge e only makes verification slow.
     if e < 3 or e % 2 == 0 or e.bit_length() > _RSA_MAX_EXPONENT_BITS:
@@ -303,9 +371,8 @@ def _build_rsa(
         handle = backend.rsa_public_key(n, e)
     except BackendKeyError as exc:
         _fail("n", f"does not form a usable RSA key with e: {exc}", kid)
-    fitting = frozenset(a.name for a in ALGORITHMS.values() if a.kty == "RSA")
-    size = (bits + 7) // 8  # RFC 8017 §8.2.2: the signature is exactly k octets
-    return handle, fitting, lambda _alg: size
+    # RFC 8017 §8.2.2: the signature is exactly k octets, k the modulus length.
+    return handle, _FITTING["RSA"], (bits + 7) // 8
 
 
 def _build_ec(
@@ -323,7 +390,7 @@ def _build_ec(
         handle = backend.ec_public_key(curve.name, x, y)
     except BackendKeyError as exc:
         _fail("x", f"and 'y': {exc} {curve.name}", kid)
-    return handle, _fitting_curve("EC", curve.name), lambda _alg: curve.signature_size
+    return handle, _FITTING[curve.name], curve.signature_size
 
 
 def _build_okp(
@@ -335,7 +402,7 @@ def _build_okp(
         handle = backend.okp_public_key(curve.name, x)
     except BackendKeyError as exc:
         _fail("x", f"is not a valid {curve.name} public key: {exc}", kid)
-    return handle, _fitting_curve("OKP", curve.name), lambda _alg: curve.signature_size
+    return handle, _FITTING[curve.name], curve.signature_size
 
 
 def _build_oct(
@@ -347,7 +414,7 @@ def _build_oct(
                         if a.kty == "oct" and len(secret) >= a.digest_size)
     if not fitting:
         _fail("k", f"is {len(secret)} octets; HMAC keys need at least 32 (RFC 7518 §3.2)", kid)
-    return secret, fitting, lambda alg: alg.digest_size
+    return secret, fitting, None
 
 
 _BUILDERS: dict[str, Callable[[dict[str, str], str | None, int, SignatureBackend], _Built]] = {
@@ -356,10 +423,6 @@ _BUILDERS: dict[str, Callable[[dict[str, str], str | None, int, SignatureBackend
     "OKP": _build_okp,
     "oct": _build_oct,
 }
-
-
-def _fitting_curve(kty: str, crv: str) -> frozenset[str]:
-    return frozenset(a.name for a in ALGORITHMS.values() if a.kty == kty and crv in a.curves)
 
 
 def _narrow_to_own_alg(
@@ -371,7 +434,7 @@ def _narrow_to_own_alg(
         if kty == "oct":
             problem = f"{alg} needs a key of at least {ALGORITHMS[alg].digest_size} octets"
         _fail("alg", problem, kid)
-    return frozenset({alg})
+    return _ONLY[alg]
 
 
 def _refusal(use: str | None, key_ops: tuple[str, ...] | None) -> str | None:

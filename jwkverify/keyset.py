@@ -16,7 +16,7 @@ from ._backend import SignatureBackend, default_backend
 from ._json import JSONError, loads_object
 from .algorithms import ALGORITHMS
 from .errors import InvalidKey, InvalidKeySet, KeyNotFound, clip
-from .jwk import DEFAULT_MIN_RSA_BITS, JWK
+from .jwk import DEFAULT_MIN_RSA_BITS, JWK, check_min_rsa_bits, parse_jwk
 
 __all__ = ["DEFAULT_MAX_KEYS", "JWKSet", "KeySource", "SkippedKey"]
 
@@ -63,7 +63,7 @@ class JWKSet:
     __slots__ = ("_by_kid", "_candidates", "_contested", "_keys", "skipped")
 
     _keys: tuple[JWK, ...]
-    _by_kid: Mapping[str, tuple[JWK, ...]]
+    _by_kid: Mapping[str | None, JWK]  # the first key with each kid
     _candidates: Mapping[tuple[str, str | None], tuple[JWK, ...]]
     _contested: Mapping[tuple[str, str], SkippedKey]
     skipped: tuple[SkippedKey, ...]
@@ -75,28 +75,18 @@ class JWKSet:
         listed in :attr:`skipped`: a published key set must never carry a secret,
         and mixing the two invites algorithm confusion.
         """
-        loaded: list[JWK] = []
         dropped = list(skipped)
-        given = list(keys)
-        for key in given:
-            if not isinstance(key, JWK):
-                raise TypeError(f"JWKSet holds JWK objects, not {type(key).__name__}")
-        mixed = any(k.kty == "oct" for k in given) and any(k.kty != "oct" for k in given)
-        for index, key in enumerate(given):
-            if mixed and key.kty == "oct":
-                reason = "a secret (oct) key in a set with public keys is never used"
-                dropped.append(SkippedKey(index, key.kid, key.kty, reason, key.alg))
-            else:
-                loaded.append(key)
-        _set = object.__setattr__
-        _set(self, "_keys", tuple(loaded))
-        _set(self, "skipped", tuple(dropped))
-        candidates = _index_candidates(loaded)
+        loaded = _without_mixed_secrets(list(keys), dropped)
+        by_kid, unique = _index_by_kid(loaded)
+        candidates = _index_candidates(unique)
         # Only a slot that a loaded key fills can be contested; a kid whose every
         # entry was skipped is simply not found.
         contested = {slot: rival for slot, rival in _contested(dropped).items()
                      if candidates.pop(slot, None) is not None}
-        _set(self, "_by_kid", _index_by_kid(loaded))
+        _set = object.__setattr__
+        _set(self, "_keys", tuple(loaded))
+        _set(self, "skipped", tuple(dropped))
+        _set(self, "_by_kid", by_kid)
         _set(self, "_candidates", candidates)
         _set(self, "_contested", contested)
 
@@ -153,12 +143,14 @@ class JWKSet:
             raise InvalidKeySet("a JWK Set must have a 'keys' member holding an array (RFC 7517 §5)")
         if len(entries) > max_keys:
             raise InvalidKeySet(f"the JWK Set holds {len(entries)} keys; at most {max_keys} are accepted")
+        if entries:  # as JWK.from_dict would for the first entry
+            check_min_rsa_bits(min_rsa_bits)
         backend = backend or default_backend()
         keys: list[JWK] = []
         skipped: list[SkippedKey] = []
         for index, entry in enumerate(entries):
             try:
-                keys.append(JWK.from_dict(entry, min_rsa_bits=min_rsa_bits, backend=backend))
+                keys.append(parse_jwk(entry, min_rsa_bits, backend))
             except InvalidKey as exc:
                 skipped.append(_skipped(index, entry, str(exc)))
         return cls(keys, skipped=skipped)
@@ -179,8 +171,9 @@ class JWKSet:
 
     def get(self, kid: str, default: JWK | None = None) -> JWK | None:
         """The first key whose ``kid`` equals ``kid``, or ``default``."""
-        found = self._by_kid.get(kid)
-        return found[0] if found else default
+        if kid is None:  # a None kid is the index's entry for kid-less keys
+            return default
+        return self._by_kid.get(kid, default)
 
     def to_dict(self) -> dict[str, Any]:
         """The set as a JWK Set document of the loaded keys' public members."""
@@ -213,34 +206,80 @@ class JWKSet:
             raise KeyNotFound(f"kid {clip(kid)} is ambiguous for {alg}: entry {rival.index} of the set "
                               f"has the same kid but was skipped ({rival.reason})")
         same_kid = self._by_kid.get(kid)
-        if not same_kid:
+        if same_kid is None:
             raise KeyNotFound(f"no key in the set has kid {clip(kid)}{self._skip_hint(kid)}")
-        same_kid[0]._explain_refusal(alg)
+        same_kid._explain_refusal(alg)
 
     def _skip_hint(self, kid: str) -> str:
         reasons = [s.reason for s in self.skipped if s.kid == kid]
         return f" (an entry with that kid was skipped: {reasons[0]})" if reasons else ""
 
 
-def _index_by_kid(keys: Sequence[JWK]) -> dict[str, tuple[JWK, ...]]:
-    index: dict[str, tuple[JWK, ...]] = {}
+def _without_mixed_secrets(keys: list[JWK], dropped: list[SkippedKey]) -> list[JWK]:
+    """``keys`` less the secret ones if public ones are there too (each listed in ``dropped``)."""
+    secret = public = False
     for key in keys:
-        if key.kid is not None:
-            index[key.kid] = (*index.get(key.kid, ()), key)
-    return index
+        if not isinstance(key, JWK):
+            raise TypeError(f"JWKSet holds JWK objects, not {type(key).__name__}")
+        if key.kty == "oct":
+            secret = True
+        else:
+            public = True
+    if not (secret and public):
+        return keys
+    reason = "a secret (oct) key in a set with public keys is never used"
+    dropped.extend(SkippedKey(index, key.kid, key.kty, reason, key.alg)
+                   for index, key in enumerate(keys) if key.kty == "oct")
+    return [key for key in keys if key.kty != "oct"]
+
+
+def _index_by_kid(keys: Sequence[JWK]) -> tuple[dict[str | None, JWK], list[JWK]]:
+    """The first key for each kid (``None`` for kid-less keys), and ``keys`` in order
+    without exact duplicate entries (which are not ambiguity)."""
+    first: dict[str | None, JWK] = {}
+    # Equal keys share their kid, so only a kid that several entries carry needs
+    # comparing, and only there is a key hashed: in a dict keyed by the JWK, which
+    # keeps the check constant-time per key however many entries share the kid.
+    shared: dict[str | None, dict[JWK, None]] = {}
+    unique: list[JWK] = []
+    for key in keys:
+        kid = key.kid
+        earlier = first.setdefault(kid, key)
+        if earlier is not key:
+            seen = shared.setdefault(kid, {earlier: None})
+            if key in seen:
+                continue
+            seen[key] = None
+        unique.append(key)
+    return first, unique
 
 
 def _index_candidates(keys: Sequence[JWK]) -> dict[tuple[str, str | None], tuple[JWK, ...]]:
     """Map (alg, kid) and (alg, None) to the keys that may verify, built once."""
-    slots: dict[tuple[str, str | None], dict[JWK, None]] = {}
+    slots: dict[tuple[str, str | None], tuple[JWK, ...]] = {}
+    by_alg: dict[str, list[JWK]] = {}
+    # A kid nearly always names one key: its slot starts as a 1-tuple, and only a
+    # kid that several keys share is collected in a list (linear however many).
+    shared: dict[tuple[str, str | None], list[JWK]] = {}
     for key in keys:
-        kids: tuple[str | None, ...] = (None,) if key.kid is None else (key.kid, None)
+        kid = key.kid
         for alg in key.algorithms:
-            for kid in kids:
-                # A dict keyed by the JWK keeps order and drops exact duplicate
-                # entries (which are not ambiguity) in constant time per key.
-                slots.setdefault((alg, kid), {})[key] = None
-    return {slot: tuple(found) for slot, found in slots.items()}
+            peers = by_alg.get(alg)
+            if peers is None:
+                by_alg[alg] = [key]
+            else:
+                peers.append(key)
+            if kid is not None:
+                slot = (alg, kid)
+                if slot in slots:
+                    shared.setdefault(slot, list(slots[slot])).append(key)
+                else:
+                    slots[slot] = (key,)
+    for kid_slot, found in shared.items():
+        slots[kid_slot] = tuple(found)
+    for alg, peers in by_alg.items():
+        slots[(alg, None)] = tuple(peers)
+    return slots
 
 
 def _contested(skipped: Iterable[SkippedKey]) -> dict[tuple[str, str], SkippedKey]:

@@ -326,3 +326,52 @@ def test_messages_do_not_echo_secrets() -> None:
 def test_invalid_key_is_a_jose_error_and_not_a_value_error() -> None:
     assert issubclass(InvalidKey, JOSEError)
     assert not issubclass(InvalidKey, ValueError | KeyError | TypeError)
+
+
+# -- what is derived on first use --------------------------------------------------------
+
+
+def test_keys_are_sealed_jwks_whatever_builds_them() -> None:
+    for key in (JWK.from_dict(RSA_KEY.jwk), JWK.from_json(json.dumps(EC_KEY.jwk))):
+        assert type(key) is JWK
+        with pytest.raises(AttributeError):
+            key.public_key = None  # type: ignore[misc]
+
+
+def test_hash_and_equality_follow_the_members_and_metadata() -> None:
+    key = JWK.from_dict(RSA_KEY.jwk)
+    assert hash(key) == hash(key) == hash(JWK.from_dict(RSA_KEY.jwk))
+    assert key == JWK.from_dict(RSA_KEY.jwk)
+    assert key != JWK.from_dict({**RSA_KEY.jwk, "kid": "other"})
+    assert key != JWK.from_dict({**RSA_KEY.jwk, "alg": "PS256"})
+    assert key != JWK.from_dict(EC_KEY.jwk)
+
+
+def test_every_fitting_algorithm_verifies_on_first_use() -> None:
+    from signing import _sign
+
+    key = JWK.from_dict(RSA_KEY.jwk)  # no alg: six RSA algorithms fit
+    data = b"signing input"
+    for alg in sorted(key.algorithms):
+        signature = _sign(alg, RSA_KEY.private, data)
+        assert key.signature_size(alg) == 256
+        assert key.verify_signature(alg, signature, data)
+        assert not key.verify_signature(alg, signature, data + b"!")
+    assert key.signature_size("ES256") == 0
+    assert not key.verify_signature("ES256", b"\0" * 64, data)
+    with pytest.raises(AlgorithmNotAllowed):
+        key.keys_for("ES256", None)
+
+
+def test_threads_racing_to_a_first_verification_all_succeed() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from signing import _sign
+
+    data = b"signing input"
+    signature = _sign("RS256", RSA_KEY.private, data)
+    for _ in range(20):
+        key = JWK.from_dict(RSA_KEY.jwk)  # fresh: no verifier built yet
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(key.verify_signature, ["RS256"] * 32, [signature] * 32, [data] * 32))
+        assert all(results)

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from signing import make_key
 
 from jwkverify import (
@@ -220,3 +222,51 @@ def test_a_thousand_keys_load_and_select_by_kid() -> None:
     keys = JWKSet.from_dict(document)
     assert len(keys) == 1000
     assert verify_jws(EC_A.token({}), keys).key.kid == "a"
+
+
+# -- the index against a plain definition -------------------------------------------------
+
+_TEMPLATES = (RSA_A.jwk, RSA_B.jwk, EC_A.jwk, ED.jwk, {**RSA_B.jwk, "alg": "PS256"})
+_KIDS = (None, "a", "b", "c")
+
+
+def _plain_candidates(keys: list[JWK], alg: str, kid: str | None) -> tuple[JWK, ...]:
+    """Keys that may verify alg for kid, in order, each equal key once."""
+    found: list[JWK] = []
+    for key in keys:
+        if alg in key.algorithms and (kid is None or key.kid == kid) and key not in found:
+            found.append(key)
+    return tuple(found)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, len(_TEMPLATES) - 1), st.sampled_from(_KIDS)), max_size=12))
+def test_candidates_are_the_fitting_keys_in_order_without_duplicates(
+    entries: list[tuple[int, str | None]],
+) -> None:
+    # Repeated templates under one kid make exact duplicates; different ones, ambiguity.
+    keys = [JWK.from_dict(with_kid(_TEMPLATES[index], kid)) for index, kid in entries]
+    keyset_ = JWKSet(keys)
+    for alg in ("RS256", "PS256", "ES256", "EdDSA"):
+        for kid in _KIDS:
+            expected = _plain_candidates(keys, alg, kid)
+            if expected:
+                assert keyset_.keys_for(alg, kid) == expected
+            else:
+                with pytest.raises((KeyNotFound, AlgorithmNotAllowed)):
+                    keyset_.keys_for(alg, kid)
+    for kid in _KIDS[1:]:
+        assert keyset_.get(kid) == next((k for k in keys if k.kid == kid), None)
+
+
+def with_kid(jwk: dict[str, Any], kid: str | None) -> dict[str, Any]:
+    out = {name: value for name, value in jwk.items() if name != "kid"}
+    return out if kid is None else {**out, "kid": kid}
+
+
+def test_keys_built_by_a_set_are_sealed_jwks() -> None:
+    keys = keyset(RSA_A.jwk, EC_A.jwk)
+    for key in keys:
+        assert type(key) is JWK
+        with pytest.raises(AttributeError):
+            key.kid = "other"  # type: ignore[misc]
