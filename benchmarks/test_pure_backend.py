@@ -146,6 +146,7 @@ def build(label: str, column: str) -> Callable[[], object]:
         return c.floor_valid
     key = JWK.from_dict(c.jwk, backend=backend_by_name("pure"))
     if column == "pure":
+        assert key.verify_signature(c.alg, c.signature, c.signing_input)  # builds the verifier
         verify = key._verifiers[c.alg][1]  # the backend's verifier callable
         assert verify(c.signature, c.signing_input) and verify(c.signature, c.signing_input)
         assert not verify(tampered, c.signing_input)

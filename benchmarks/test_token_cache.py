@@ -52,18 +52,18 @@ def make_verifier(case: Case, cache_size: int) -> JWTVerifier:
 def signature_checks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Count the signature verifications ``JWTVerifier`` does inside the block.
 
-    Wraps ``verify_parsed`` (the one call that checks a signature) in jwkverify's jwt
+    Wraps ``verifying_key`` (the one call that checks a signature) in jwkverify's jwt
     module; a cache hit must not reach it, a miss must reach it once.
     """
     calls = [0]
-    real = jwkverify.jwt.verify_parsed
+    real = jwkverify.jwt.verifying_key
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         return real(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(jwkverify.jwt, "verify_parsed", counting)
+        patch.setattr(jwkverify.jwt, "verifying_key", counting)
         yield calls
 
 
