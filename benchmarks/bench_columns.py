@@ -122,6 +122,35 @@ def floor_column(case: Case) -> Column:
     raise Unsupported(alg)
 
 
+# -- the minimum: what any pure-Python verifier that returns checked claims must add -------
+
+
+def minimum_column(case: Case) -> Column:
+    """The floor plus the least work that turns a verified signature into checked
+    claims, with the standard library and nothing else: split the token, decode the
+    signature and the payload (``base64.urlsafe_b64decode``), ``json.loads`` the
+    payload, compare ``exp``, ``nbf``, ``iss`` and ``aud``.
+
+    No strictness (padding, duplicate names, NaN, number sizes), no key lookup, no
+    header decoding, no type checks: a library cannot go below this column without
+    leaving the standard library, so it shows how much of any verifier's time above
+    the floor is base64 and JSON alone.
+    """
+    floor = floor_column(case)
+    signature_verify, signature_args = floor.call, floor.args
+
+    def verify(token: str) -> dict[str, Any]:
+        signature_verify(*signature_args(token))
+        claims: dict[str, Any] = json.loads(b64decode(token.split(".")[1]))
+        now = time.time()
+        if not (claims["nbf"] <= now < claims["exp"] and claims["iss"] == ISSUER
+                and claims["aud"] == AUDIENCE):
+            raise ValueError("claims refused")
+        return claims
+
+    return Column(MINIMUM, verify, lambda token: (token,), floor.rejects)
+
+
 # -- jwkverify ---------------------------------------------------------------------------
 
 
@@ -289,6 +318,8 @@ def _rejects(name: str) -> tuple[type[BaseException], ...]:
 
 #: The column that reads its keys from a URL (``load_jwkverify_remote``), not from text.
 REMOTE = "jwkverify-remote"
+#: The floor plus stdlib base64 and JSON and four comparisons (:func:`minimum_column`).
+MINIMUM = "minimum"
 
 #: The library columns that load from JWKS text, in table order, after the floor.
 LOADERS: dict[str, Loader] = {
@@ -301,7 +332,7 @@ LOADERS: dict[str, Loader] = {
     "authlib": load_authlib,
     "jwskate": load_jwskate,
 }
-COLUMNS = ("floor", "jwkverify", REMOTE, *(name for name in LOADERS if name != "jwkverify"))
+COLUMNS = ("floor", MINIMUM, "jwkverify", REMOTE, *(name for name in LOADERS if name != "jwkverify"))
 PEERS = ("pyjwt", "python-jose", "joserfc", "jwcrypto", "authlib", "jwskate")
 
 
@@ -312,6 +343,8 @@ def build_column(name: str, case: Case, jwks_url: str | None = None) -> Column:
     """
     if name == "floor":
         return floor_column(case)
+    if name == MINIMUM:
+        return minimum_column(case)
     if name == REMOTE:
         if jwks_url is None:
             raise Unsupported(f"{REMOTE} needs the URL the key set is served at")
