@@ -18,7 +18,7 @@ from ._b64 import Base64Error, b64url_decode
 from ._json import JSONError, loads_object
 from .claims import Duration, TimeSpec, _AnyAudience
 from .errors import InvalidIssuer, MalformedToken, MissingClaim, clip
-from .jws import DEFAULT_MAX_TOKEN_SIZE, JWSPolicy, check_allowed, parse_compact
+from .jws import DEFAULT_MAX_TOKEN_SIZE, HeaderCache, JWSPolicy, refuse_algorithm, split_compact
 from .jwt import JWTVerifier
 from .keyset import KeySource
 
@@ -38,7 +38,7 @@ class MultiIssuerVerifier:
     Raises ``TypeError``/``ValueError`` for invalid options or an empty mapping.
     """
 
-    __slots__ = ("_jws", "_verifiers")
+    __slots__ = ("_headers", "_jws", "_verifiers")
 
     def __init__(
         self,
@@ -72,6 +72,7 @@ class MultiIssuerVerifier:
             )
         self._verifiers = verifiers
         self._jws = JWSPolicy.build(algorithms, max_token_size)
+        self._headers = HeaderCache()  # the issuers' few distinct headers, decoded once
 
     @property
     def audiences(self) -> frozenset[str]:
@@ -106,9 +107,11 @@ class MultiIssuerVerifier:
         return _checked(await verifier.verify_async(token), issuer)
 
     def _choose(self, token: str | bytes) -> tuple[str, JWTVerifier]:
-        parsed = parse_compact(token, self._jws.max_token_size)
-        check_allowed(parsed, self._jws)  # the allow-list comes before anything else
-        issuer = _unverified_issuer(parsed.payload_segment)
+        header, _, payload_segment, _ = split_compact(token, self._jws.max_token_size, self._headers)
+        allowed = self._jws.algorithms
+        if allowed is not None and header.alg not in allowed:  # before anything else
+            refuse_algorithm(header.alg, allowed)
+        issuer = _unverified_issuer(payload_segment)
         verifier = self._verifiers.get(issuer)
         if verifier is None:
             raise InvalidIssuer(f"issuer {clip(issuer, 80)} is not one of the {len(self._verifiers)} "
