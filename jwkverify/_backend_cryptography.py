@@ -10,7 +10,7 @@ from typing import Any, cast
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, encode_dss_signature
 
 from ._backend import BackendKeyError, Verifier
 from .algorithms import Algorithm, Family
@@ -42,7 +42,10 @@ class CryptographyBackend:
             name: padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size)
             for name, h in self._hashes.items()
         }
-        self._ecdsa = {name: ec.ECDSA(h) for name, h in self._hashes.items()}
+        # The message is hashed with hashlib's one-shot functions and handed over
+        # as Prehashed: the same signature check, without a digest context per call.
+        self._prehashed = {name: Prehashed(h) for name, h in self._hashes.items()}
+        self._ecdsa = {name: ec.ECDSA(p) for name, p in self._prehashed.items()}
 
     def rsa_public_key(self, n: int, e: int) -> object:
         try:
@@ -73,15 +76,15 @@ class CryptographyBackend:
         # key type (the JWK layer guarantees it), so a cast replaces an ABC
         # isinstance check that costs more than building the closure.
         family = algorithm.family
-        if family is Family.RSA_PKCS1:
-            return _pkcs1_verifier(cast(rsa.RSAPublicKey, key), self._pkcs1, _hash(algorithm))
-        if family is Family.RSA_PSS:
-            pad = self._pss[_hash(algorithm)]
-            return _rsa_verifier(cast(rsa.RSAPublicKey, key), pad, self._hashes[_hash(algorithm)])
-        if family is Family.ECDSA:
-            return _ecdsa_verifier(cast(ec.EllipticCurvePublicKey, key), self._ecdsa[_hash(algorithm)])
-        if family is Family.EDDSA:
+        if family is Family.EDDSA:  # EdDSA hashes inside the algorithm (RFC 8032)
             return _eddsa_verifier(cast("ed25519.Ed25519PublicKey | ed448.Ed448PublicKey", key))
+        name = _hash(algorithm)
+        if family is Family.RSA_PKCS1:
+            return _pkcs1_verifier(cast(rsa.RSAPublicKey, key), self._pkcs1, name)
+        if family is Family.RSA_PSS:
+            return _pss_verifier(cast(rsa.RSAPublicKey, key), self._pss[name], self._prehashed[name], name)
+        if family is Family.ECDSA:
+            return _ecdsa_verifier(cast(ec.EllipticCurvePublicKey, key), self._ecdsa[name], name)
         raise BackendKeyError(f"{algorithm.name} is not an asymmetric signature algorithm")
 
 
@@ -90,12 +93,12 @@ def _hash(algorithm: Algorithm) -> str:
     return algorithm.hash_name
 
 
-def _rsa_verifier(
-    key: rsa.RSAPublicKey, pad: padding.AsymmetricPadding, hash_obj: hashes.HashAlgorithm
-) -> Verifier:
+def _pss_verifier(key: rsa.RSAPublicKey, pad: padding.PSS, prehashed: Prehashed, hash_name: str) -> Verifier:
+    digest = _HASHLIB[hash_name]
+
     def verify(signature: bytes, signing_input: bytes) -> bool:
         try:
-            key.verify(signature, signing_input, pad, hash_obj)
+            key.verify(signature, digest(signing_input).digest(), pad, prehashed)
         except InvalidSignature:
             return False
         return True
@@ -136,7 +139,9 @@ def _pkcs1_verifier(key: rsa.RSAPublicKey, pad: padding.PKCS1v15, hash_name: str
     return verify
 
 
-def _ecdsa_verifier(key: ec.EllipticCurvePublicKey, scheme: ec.ECDSA) -> Verifier:
+def _ecdsa_verifier(key: ec.EllipticCurvePublicKey, scheme: ec.ECDSA, hash_name: str) -> Verifier:
+    digest = _HASHLIB[hash_name]
+
     def verify(signature: bytes, signing_input: bytes) -> bool:
         # RFC 7518 §3.4: the JWS signature is R || S, each as long as the curve
         # order; the caller has checked the total length. OpenSSL wants DER.
@@ -144,7 +149,7 @@ def _ecdsa_verifier(key: ec.EllipticCurvePublicKey, scheme: ec.ECDSA) -> Verifie
         r = int.from_bytes(signature[:half], "big")
         s = int.from_bytes(signature[half:], "big")
         try:
-            key.verify(encode_dss_signature(r, s), signing_input, scheme)
+            key.verify(encode_dss_signature(r, s), digest(signing_input).digest(), scheme)
         except InvalidSignature:
             return False
         return True
