@@ -93,6 +93,17 @@ def _hash(algorithm: Algorithm) -> str:
     return algorithm.hash_name
 
 
+# RFC 8017 §9.2 note 1: the DER DigestInfo that precedes the hash in EMSA-PKCS1-v1_5.
+_DIGEST_INFO_PREFIX = {
+    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
+    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
+    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
+}
+_HASHLIB: dict[str, Callable[[bytes], Any]] = {
+    "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
+}
+
+
 def _pss_verifier(key: rsa.RSAPublicKey, pad: padding.PSS, prehashed: Prehashed, hash_name: str) -> Verifier:
     digest = _HASHLIB[hash_name]
 
@@ -104,17 +115,6 @@ def _pss_verifier(key: rsa.RSAPublicKey, pad: padding.PSS, prehashed: Prehashed,
         return True
 
     return verify
-
-
-# RFC 8017 §9.2 note 1: the DER DigestInfo that precedes the hash in EMSA-PKCS1-v1_5.
-_DIGEST_INFO_PREFIX = {
-    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
-    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
-    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
-}
-_HASHLIB: dict[str, Callable[[bytes], Any]] = {
-    "sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512,
-}
 
 
 def _pkcs1_verifier(key: rsa.RSAPublicKey, pad: padding.PKCS1v15, hash_name: str) -> Verifier:
