@@ -244,8 +244,10 @@ def _index_by_kid(keys: Sequence[JWK]) -> tuple[dict[str | None, JWK], list[JWK]
     unique: list[JWK] = []
     for key in keys:
         kid = key.kid
-        earlier = first.setdefault(kid, key)
-        if earlier is not key:
+        earlier = first.get(kid)
+        if earlier is None:
+            first[kid] = key
+        else:  # the same object twice is a duplicate too: dict lookups try identity first
             seen = shared.setdefault(kid, {earlier: None})
             if key in seen:
                 continue

@@ -141,6 +141,13 @@ def test_an_exact_duplicate_entry_is_not_ambiguous() -> None:
     assert verify_jws(RSA_A.token({}), keys).key.kid == "a"
 
 
+def test_the_same_jwk_object_twice_is_not_ambiguous() -> None:
+    key = JWK.from_dict(RSA_A.jwk)
+    keys = JWKSet([key, key])
+    assert keys.keys_for("RS256", "a") == (key,)
+    assert verify_jws(RSA_A.token({}), keys).key is key
+
+
 def test_a_skipped_entry_contesting_the_kid_makes_it_ambiguous() -> None:
     broken_twin = {**RSA_A.jwk, "n": RSA_A.jwk["n"][:-4]}  # same kid, malformed modulus
     keys = keyset(RSA_A.jwk, broken_twin)
@@ -240,12 +247,15 @@ def _plain_candidates(keys: list[JWK], alg: str, kid: str | None) -> tuple[JWK, 
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, len(_TEMPLATES) - 1), st.sampled_from(_KIDS)), max_size=12))
+@given(st.lists(st.tuples(st.integers(0, len(_TEMPLATES) - 1), st.sampled_from(_KIDS)), max_size=12),
+       st.lists(st.integers(0, 11), max_size=4))
 def test_candidates_are_the_fitting_keys_in_order_without_duplicates(
-    entries: list[tuple[int, str | None]],
+    entries: list[tuple[int, str | None]], repeated: list[int],
 ) -> None:
     # Repeated templates under one kid make exact duplicates; different ones, ambiguity.
     keys = [JWK.from_dict(with_kid(_TEMPLATES[index], kid)) for index, kid in entries]
+    # ... and so does one JWK object passed twice.
+    keys += [keys[index] for index in repeated if index < len(keys)]
     keyset_ = JWKSet(keys)
     for alg in ("RS256", "PS256", "ES256", "EdDSA"):
         for kid in _KIDS:
