@@ -233,7 +233,9 @@ def _default_context() -> ssl.SSLContext:
 def _read_body(response: http.client.HTTPResponse, sock: socket.socket | None, max_bytes: int,
                time_left: Callable[[], float]) -> bytes:
     declared = response.getheader("content-length")
-    if declared is not None and declared.strip().isdigit() and int(declared) > max_bytes:
+    # isascii first: str.isdigit() is also true of "²" and other digits int() refuses.
+    if (declared is not None and declared.isascii() and declared.strip().isdigit()
+            and int(declared) > max_bytes):
         raise KeySetFetchError(f"the response declares {int(declared)} bytes; "
                                f"at most {max_bytes} are accepted")
     chunks: list[bytes] = []

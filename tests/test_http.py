@@ -113,6 +113,15 @@ def test_stdlib_fetch_does_not_read_the_body_of_an_error(server: JWKSServer) -> 
     assert server.bytes_sent < 10 * 1024 * 1024  # the client hung up instead of reading it
 
 
+def test_stdlib_fetch_ignores_a_content_length_that_is_not_ascii_digits(server: JWKSServer) -> None:
+    """"²" passes str.isdigit() but not int(): the declared size is ignored, the body
+    read as far as the bound allows, never a bare ValueError."""
+    server.respond = lambda request: Reply(200, b'{"keys":[]}', {"Content-Length": "\u00b2"},
+                                           close_delimited=True)
+    status, _, body = stdlib_fetch(server.url(), {}, 2, max_bytes=100, allow_http=True)
+    assert (status, body) == (200, b'{"keys":[]}')
+
+
 def test_stdlib_fetch_refuses_plain_http_unless_allowed(server: JWKSServer) -> None:
     with pytest.raises(KeySetFetchError, match="https"):
         stdlib_fetch(server.url(), {}, 2, max_bytes=100)
