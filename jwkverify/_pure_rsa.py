@@ -10,16 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from types import MappingProxyType
 
-__all__ = ["DIGEST_INFO_PREFIX", "RSAPublicKey", "pkcs1v15_prefix", "pkcs1v15_verify", "pss_verify"]
+from .algorithms import DIGEST_INFO_PREFIX
 
-#: DER of DigestInfo up to the digest (RFC 8017 §9.2, note 1).
-DIGEST_INFO_PREFIX: MappingProxyType[str, bytes] = MappingProxyType({
-    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
-    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
-    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
-})
+__all__ = ["RSAPublicKey", "pkcs1v15_prefix", "pkcs1v15_verify", "pss_verify"]
+
 
 
 class RSAPublicKey:

@@ -94,6 +94,14 @@ CURVES: MappingProxyType[str, Curve] = MappingProxyType({
     "Ed448": Curve("Ed448", "OKP", 57, 114),
 })
 
+#: DER of the DigestInfo that precedes the hash in an RSASSA-PKCS1-v1_5 encoded
+#: message (RFC 8017 §9.2, note 1), by hashlib name. Both backends compare against it.
+DIGEST_INFO_PREFIX: MappingProxyType[str, bytes] = MappingProxyType({
+    "sha256": bytes.fromhex("3031300d060960864801650304020105000420"),
+    "sha384": bytes.fromhex("3041300d060960864801650304020205000430"),
+    "sha512": bytes.fromhex("3051300d060960864801650304020305000440"),
+})
+
 #: Curves that exist in JOSE but cannot sign (RFC 8037 §3.2: ECDH-ES only).
 KEY_AGREEMENT_CURVES = frozenset({"X25519", "X448"})
 
