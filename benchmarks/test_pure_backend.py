@@ -37,7 +37,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from jwkverify import JWK, JWKSet, JWTVerifier
-from jwkverify._backend import backend_by_name
+from jwkverify._crypto.choice import backend_by_name
 
 AUDIENCE = "https://api.example.com/mcp"
 #: label -> (JWS alg, key kind)

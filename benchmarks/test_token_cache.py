@@ -33,7 +33,7 @@ from bench_tokens import AUDIENCE, ISSUER, Case, compact, token_stream, with_nes
 
 import jwkverify.jwt
 from jwkverify import JWKSet, JWTVerifier
-from jwkverify._token_cache import Nested, copy_claims, nested_claims
+from jwkverify._jwt.token_cache import Nested, copy_claims, nested_claims
 
 CACHE_SIZE = 1024
 STREAM = 2000  # > CACHE_SIZE: cycling through it, every token was evicted before it returns

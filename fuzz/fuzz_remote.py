@@ -23,9 +23,9 @@ from _common import Reader, generated, instrumented, main, vector_jwks
 
 with instrumented():
     from jwkverify import JOSEError, RemoteJWKSet
-    from jwkverify._cache_policy import server_lifetime
-    from jwkverify._http import Request, Response, check_response, header_dict, to_response
-    from jwkverify._snapshot import parse_export
+    from jwkverify._remote.cache_policy import server_lifetime
+    from jwkverify._remote.http import Request, Response, check_response, header_dict, to_response
+    from jwkverify._remote.snapshot import parse_export
 
 logging.disable(logging.CRITICAL)  # refusals are logged; the fuzzer needs no transcript
 

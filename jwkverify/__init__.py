@@ -1,6 +1,6 @@
 """jwkverify: strict, fast verification of JWTs and compact JWS against JWK sets."""
 
-from ._backend import backend_name
+from ._crypto.choice import backend_name
 from .asgi import BearerAuthMiddleware, VerifiedToken
 from .claims import ANY_AUDIENCE
 from .errors import (

@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMappi
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from ._bearer import (
+from ._codec.strict_json import JSONError, loads_object
+from ._web.bearer import (
     DEFAULT_ROLE_CLAIMS,
     BearerProblem,
     RoleClaim,
@@ -32,7 +33,6 @@ from ._bearer import (
     scope_problem,
     www_authenticate,
 )
-from ._json import JSONError, loads_object
 from .errors import JOSEError
 from .issuers import MultiIssuerVerifier
 from .jwt import JWTVerifier

@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._b64 import Base64Error, b64url_decode
-from ._json import JSONError, loads_object
+from ._codec.base64url import Base64Error, b64url_decode
+from ._codec.strict_json import JSONError, loads_object
 from .claims import Duration, TimeSpec, _AnyAudience
 from .errors import InvalidIssuer, MalformedToken, MissingClaim, clip
 from .jws import DEFAULT_MAX_TOKEN_SIZE, HeaderCache, JWSPolicy, refuse_algorithm, split_compact

@@ -15,10 +15,11 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NoReturn, cast
 
-from ._b64 import Base64Error, b64url_decode, b64url_encode
-from ._backend import BackendKeyError, SignatureBackend, Verifier, default_backend
-from ._json import JSONError, loads_object
-from ._roca import is_roca_modulus
+from ._codec.base64url import Base64Error, b64url_decode, b64url_encode
+from ._codec.strict_json import JSONError, loads_object
+from ._crypto.choice import default_backend
+from ._crypto.roca import is_roca_modulus
+from ._crypto.seam import BackendKeyError, SignatureBackend, Verifier
 from .algorithms import ALGORITHMS, CURVES, KEY_AGREEMENT_CURVES, hmac_verifier
 from .errors import AlgorithmNotAllowed, InvalidKey, KeyNotFound, clip
 

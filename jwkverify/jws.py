@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, NoReturn
 
-from ._b64 import Base64Error, b64url_decode
-from ._json import JSONError, loads_object
+from ._codec.base64url import Base64Error, b64url_decode
+from ._codec.strict_json import JSONError, loads_object
 from .algorithms import ALGORITHMS, Family
 from .errors import (
     AlgorithmNotAllowed,

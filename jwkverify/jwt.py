@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._json import JSONError, loads_object
-from ._token_cache import CachedToken, VerifiedTokenCache, copy_claims
+from ._codec.strict_json import JSONError, loads_object
+from ._jwt.token_cache import CachedToken, VerifiedTokenCache, copy_claims
 from .claims import ClaimsPolicy, Duration, TimeSpec, _AnyAudience
 from .errors import ClaimError, MalformedToken
 from .jwk import JWK

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, Protocol, runtime_checkable
 
-from ._backend import SignatureBackend, default_backend
-from ._json import JSONError, loads_object
+from ._codec.strict_json import JSONError, loads_object
+from ._crypto.choice import default_backend
+from ._crypto.seam import SignatureBackend
 from .algorithms import ALGORITHMS
 from .errors import InvalidKey, InvalidKeySet, KeyNotFound, clip
 from .jwk import DEFAULT_MIN_RSA_BITS, JWK, check_min_rsa_bits, parse_jwk

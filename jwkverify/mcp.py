@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._bearer import granted_scopes
+from ._web.bearer import granted_scopes
 from .asgi import ASGIApp, BearerAuthMiddleware, VerifiedToken, Verifier, require_audience
 from .errors import JOSEError
 

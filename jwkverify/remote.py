@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
-from ._cache_policy import (
+from ._remote.cache_policy import (
     DEFAULT_CACHE_TTL,
     DEFAULT_COOLDOWN,
     DEFAULT_MAX_BYTES,
@@ -28,10 +28,10 @@ from ._cache_policy import (
     CachePolicy,
     Freshness,
 )
-from ._discovery import issuer_problem
-from ._flight import Flight
-from ._http import AsyncFetch, Fetch, Request, redact, url_problem
-from ._snapshot import (
+from ._remote.discovery import issuer_problem
+from ._remote.flight import Flight
+from ._remote.http import AsyncFetch, Fetch, Request, redact, url_problem
+from ._remote.snapshot import (
     Exchange,
     Fetched,
     NotModified,
@@ -43,7 +43,7 @@ from ._snapshot import (
     parse_export,
     step,
 )
-from ._transport import Transport
+from ._remote.transport import Transport
 from .errors import InvalidKeySet, JOSEError, KeyNotFound, KeySetFetchError, clip
 from .jwk import JWK
 

@@ -33,7 +33,7 @@ from jwkverify import (  # noqa: E402
     MultiIssuerVerifier,
     RemoteJWKSet,
 )
-from jwkverify._bearer import parse_challenge  # noqa: E402
+from jwkverify._web.bearer import parse_challenge  # noqa: E402
 from jwkverify.asgi import BearerAuthMiddleware, VerifiedToken, verified_token  # noqa: E402
 
 ISSUER = "https://issuer.test"

@@ -67,16 +67,19 @@ def test_no_module_imports_the_package_by_its_own_name() -> None:
     """Relative imports only: a vendored copy under another name never reaches for ``jwkverify``."""
     import ast
 
-    for module in sorted(PACKAGE.glob("*.py")):
+    modules = sorted(PACKAGE.rglob("*.py"))
+    assert len(modules) > len(list(PACKAGE.glob("*.py")))  # the private folders are read too
+    for module in modules:
         for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
             names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
             assert not any(name == "jwkverify" or name.startswith("jwkverify.") for name in names), (
-                f"{module.name}:{node.lineno} imports the package by its own name")
+                f"{module.relative_to(PACKAGE)}:{node.lineno} imports the package by its own name")
 
 
 def test_the_package_has_no_data_files() -> None:
-    files = {path.name for path in PACKAGE.iterdir() if path.is_file()}
+    files = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*")
+             if path.is_file() and "__pycache__" not in path.parts}
     assert {name for name in files if not name.endswith(".py")} == {"py.typed"}
 
 

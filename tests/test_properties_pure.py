@@ -29,7 +29,8 @@ from test_properties import (  # noqa: F401 (collected again, here with the pure
 
 import jwkverify.jwk
 import jwkverify.keyset
-from jwkverify._backend import SignatureBackend, backend_by_name
+from jwkverify._crypto.choice import backend_by_name
+from jwkverify._crypto.seam import SignatureBackend
 
 PURE = backend_by_name("pure")
 
@@ -53,4 +54,4 @@ def pure_default_backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_the_cached_keys_are_pure_here() -> None:
-    assert type(test_properties.public("ES256").public_key).__module__ == "jwkverify._pure_ec"
+    assert type(test_properties.public("ES256").public_key).__module__ == "jwkverify._crypto.pure_ec"

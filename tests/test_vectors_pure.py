@@ -33,7 +33,8 @@ from test_vectors import (  # noqa: F401 (collected again, here with the pure ba
 
 import jwkverify.jwk
 import jwkverify.keyset
-from jwkverify._backend import SignatureBackend, backend_by_name
+from jwkverify._crypto.choice import backend_by_name
+from jwkverify._crypto.seam import SignatureBackend
 
 PURE = backend_by_name("pure")
 
@@ -53,4 +54,4 @@ def test_the_swap_reaches_the_keys() -> None:
     from signing import make_key
 
     key = jwkverify.jwk.JWK.from_dict(make_key("ES256").jwk)
-    assert type(key.public_key).__module__ == "jwkverify._pure_ec"
+    assert type(key.public_key).__module__ == "jwkverify._crypto.pure_ec"

@@ -1,0 +1,1 @@
+"""Signatures: the backend seam, the ``cryptography`` backend and the pure-Python primitives."""

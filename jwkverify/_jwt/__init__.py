@@ -1,0 +1,1 @@
+"""Machinery of :class:`~jwkverify.JWTVerifier`: the verified-token cache."""

@@ -1,0 +1,1 @@
+"""The sans-I/O rules every web adapter shares: credentials, challenges, scopes, roles and metadata."""
