@@ -20,22 +20,25 @@ from typing import Any, Final
 
 from ._codec.strict_json import JSONError, loads_object
 from ._web.bearer import (
-    DEFAULT_ROLE_CLAIMS,
     BearerProblem,
-    RoleClaim,
     bearer_token,
     describe_refusal,
-    granted_roles,
-    granted_scopes,
     metadata_paths,
     metadata_url,
     resource_problem,
     scope_problem,
     www_authenticate,
 )
+from ._web.conventions import (
+    CLIENT_ID_CLAIMS,
+    DEFAULT_ROLE_CLAIMS,
+    BearerVerifier,
+    RoleClaim,
+    conventions_of,
+    require_audience,
+    role_claims_option,
+)
 from .errors import JOSEError
-from .issuers import MultiIssuerVerifier
-from .jwt import JWTVerifier
 
 __all__ = [
     "DEFAULT_ROLE_CLAIMS",
@@ -50,7 +53,7 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-Verifier = JWTVerifier | MultiIssuerVerifier
+Verifier = BearerVerifier
 
 #: Largest request body read to find the tool of an MCP ``tools/call`` (1 MiB).
 DEFAULT_MAX_BODY_SIZE: Final = 1 << 20
@@ -90,9 +93,9 @@ class VerifiedToken:
     @property
     def client_id(self) -> str | None:
         """The OAuth client: ``client_id`` (RFC 9068 §2.2), ``azp``, ``appid`` (Entra v1), ``cid``."""
-        for name in ("client_id", "azp", "appid", "cid"):
+        for name in CLIENT_ID_CLAIMS:
             value = self.claims.get(name)
-            if isinstance(value, str):
+            if isinstance(value, str) and value:
                 return value
         return None
 
@@ -147,8 +150,8 @@ class BearerAuthMiddleware:
 
     Arguments (all keyword-only after ``app`` and ``verifier``):
 
-    - ``verifier``: a :class:`JWTVerifier` or :class:`MultiIssuerVerifier` with an
-      audience: the resource's canonical URI (RFC 8707), or what your provider puts
+    - ``verifier``: a :class:`JWTVerifier`, :class:`MultiIssuerVerifier` or provider
+      preset with an audience: the resource's canonical URI (RFC 8707), or what your provider puts
       in ``aud``. Build it with ``cache_size=`` to skip the signature check of a token
       seen again.
     - ``resource``: this resource's URI, e.g. ``"https://api.example.com/mcp"``:
@@ -165,8 +168,9 @@ class BearerAuthMiddleware:
       it) are read, up to ``max_body_size`` bytes, to find the tool; a body that is
       not one strict JSON object is refused (400), a larger one too (413).
     - ``role_claims``: where roles are read: claim names, or tuples for nested claims
-      (default ``("roles", ("realm_access", "roles"))``; add ``"groups"`` if your
-      provider's groups are assigned by administrators only).
+      (default: the verifier's ``conventions``, else ``("roles", ("realm_access",
+      "roles"))``; add ``"groups"`` if your provider's groups are assigned by
+      administrators only).
     - ``scopes_supported``: advertised in the metadata (default: every scope named in
       the requirements).
     - ``resource_name``, ``resource_documentation``: metadata fields (RFC 9728 §2).
@@ -189,6 +193,7 @@ class BearerAuthMiddleware:
 
     __slots__ = (
         "_app",
+        "_conventions",
         "_log",
         "_make_user",
         "_max_body",
@@ -219,7 +224,7 @@ class BearerAuthMiddleware:
         route_roles: Mapping[str, Iterable[str]] | None = None,
         tool_scopes: Mapping[str, Iterable[str]] | None = None,
         mcp_path: str | None = None,
-        role_claims: Iterable[RoleClaim] = DEFAULT_ROLE_CLAIMS,
+        role_claims: Iterable[RoleClaim] | None = None,
         scopes_supported: Iterable[str] | None = None,
         resource_name: str | None = None,
         resource_documentation: str | None = None,
@@ -256,7 +261,9 @@ class BearerAuthMiddleware:
                              for name, scopes in (tool_scopes or {}).items()}
         self._mcp_path = _path("mcp_path", mcp_path if mcp_path is not None
                                else urlsplit(resource).path.rstrip("/") or "/")
-        self._role_claims = _role_claims(role_claims)
+        self._conventions = conventions_of(verifier)
+        self._role_claims = (self._conventions.role_claims if role_claims is None
+                             else role_claims_option(role_claims))
         self._public = _strings("public_paths", public_paths)
         for path in self._public:
             _path("public_paths", path)
@@ -370,7 +377,9 @@ class BearerAuthMiddleware:
         except Exception:  # a verifier bug must still end in a refusal, never a 500
             self._log.exception("the verifier failed on a Bearer token")
             return _Refusal(401, "invalid_token", "the token could not be verified")
-        return VerifiedToken(claims, granted_scopes(claims), granted_roles(claims, self._role_claims), token)
+        conventions = self._conventions
+        return VerifiedToken(claims, conventions.scopes(claims), conventions.roles(claims, self._role_claims),
+                             token)
 
     def _authorize(self, token: VerifiedToken, scopes: tuple[str, ...],
                    roles: tuple[str, ...]) -> _Refusal | None:
@@ -488,23 +497,6 @@ def _under(path: str, prefix: str) -> bool:
     return prefix == "/" or path.rstrip("/") == prefix or path.startswith(prefix + "/")
 
 
-def require_audience(verifier: object) -> frozenset[str]:
-    """The audiences ``verifier`` accepts; refuse one that would take a token for any resource.
-
-    Raises:
-        TypeError: ``verifier`` is not a ``JWTVerifier`` or ``MultiIssuerVerifier``.
-        ValueError: it was built without ``audience=``, or with ``ANY_AUDIENCE``.
-    """
-    # A MultiIssuerVerifier builds every issuer's verifier with the same audience option.
-    if not isinstance(verifier, JWTVerifier | MultiIssuerVerifier):
-        raise TypeError("verifier must be a JWTVerifier or MultiIssuerVerifier, "
-                        f"not {type(verifier).__name__}")
-    audiences = verifier.audiences
-    if not audiences:
-        raise ValueError("the verifier must check the audience: build it with audience= this resource's "
-                         "URI (RFC 8707), so that a token minted for another resource is refused")
-    return audiences
-
 
 def _strings(option: str, values: Iterable[str]) -> tuple[str, ...]:
     items = (values,) if isinstance(values, str) else tuple(values)
@@ -543,11 +535,3 @@ def _rules(route_scopes: Mapping[str, Iterable[str]] | None,
                 rules.append(_Rule(method or None, prefix, roles=_strings(f"{option}[{key!r}]", values)))
     return tuple(rules)
 
-
-def _role_claims(role_claims: Iterable[RoleClaim]) -> tuple[RoleClaim, ...]:
-    claims = (role_claims,) if isinstance(role_claims, str) else tuple(role_claims)
-    for claim in claims:
-        path = (claim,) if isinstance(claim, str) else claim
-        if not isinstance(path, tuple) or not path or not all(isinstance(name, str) for name in path):
-            raise TypeError("role_claims takes claim names and tuples of claim names")
-    return claims

@@ -19,8 +19,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._web.bearer import granted_scopes
-from .asgi import ASGIApp, BearerAuthMiddleware, VerifiedToken, Verifier, require_audience
+from ._web.conventions import conventions_of, require_audience
+from .asgi import ASGIApp, BearerAuthMiddleware, VerifiedToken, Verifier
 from .errors import JOSEError
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ class MCPTokenVerifier:
             the verifier (an audience is required).
     """
 
-    __slots__ = ("_audiences", "_log", "_resource", "_verifier")
+    __slots__ = ("_audiences", "_conventions", "_log", "_resource", "_verifier")
 
     def __init__(self, verifier: Verifier, *, resource: str | None = None) -> None:
         import logging
@@ -66,6 +66,7 @@ class MCPTokenVerifier:
         if resource is not None and not isinstance(resource, str):
             raise TypeError("resource must be a str")
         self._verifier = verifier
+        self._conventions = conventions_of(verifier)
         self._resource = resource
         self._log = logging.getLogger(__name__)
 
@@ -80,7 +81,7 @@ class MCPTokenVerifier:
         except Exception:  # the SDK turns an exception here into a 500
             self._log.exception("the verifier failed on a Bearer token")
             return None
-        verified = VerifiedToken(claims, granted_scopes(claims), frozenset(), token)
+        verified = VerifiedToken(claims, self._conventions.scopes(claims), frozenset(), token)
         result: AccessToken = access_token(verified, resource=self._resource, audiences=self._audiences)
         return result
 

@@ -430,8 +430,11 @@ def test_scp_array_and_scp_string_grant_scopes(protected: Factory) -> None:
     assert served.http.get("/whoami", headers=bearer(entra)).status_code == 200
     spaced = served.token(scope=None, scp="notes:read notes:list")
     assert served.http.get("/whoami", headers=bearer(spaced)).status_code == 200
-    both = served.token(scope="notes:read", scp=["notes:list"])
-    assert served.http.get("/whoami", headers=bearer(both)).status_code == 200
+    # scope decides when it is a string: scp never widens a narrowed scope (issue 14)
+    both = served.token(scope="notes:read", scp=["notes:read", "notes:list"])
+    refused = served.http.get("/whoami", headers=bearer(both))
+    assert refused.status_code == 403
+    assert 'scope="notes:read notes:list"' in refused.headers["www-authenticate"]
 
 
 def test_route_scopes_apply_to_the_path_and_below_not_to_lookalikes(protected: Factory) -> None:

@@ -26,6 +26,7 @@ from ..errors import (
     NotYetValid,
     UnsupportedAlgorithm,
 )
+from .conventions import DEFAULT_CONVENTIONS, DEFAULT_ROLE_CLAIMS, RoleClaim
 
 __all__ = [
     "DEFAULT_ROLE_CLAIMS",
@@ -46,14 +47,6 @@ __all__ = [
 
 #: RFC 9728 §3: the well-known URI suffix of protected-resource metadata.
 WELL_KNOWN: Final = "/.well-known/oauth-protected-resource"
-
-#: A role claim: a top-level claim name, or a path of names into nested objects.
-RoleClaim = str | tuple[str, ...]
-
-#: Where roles are read from by default: ``roles`` (Entra ID, Auth0 RBAC, RFC 9068 §2.2.3.1)
-#: and Keycloak's ``realm_access.roles``. ``groups`` is left out on purpose: at many
-#: providers users or group owners manage group membership themselves.
-DEFAULT_ROLE_CLAIMS: Final[tuple[RoleClaim, ...]] = ("roles", ("realm_access", "roles"))
 
 # RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
 _B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -100,36 +93,16 @@ def bearer_token(values: Sequence[str]) -> str | BearerProblem:
 
 
 def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:
-    """The scopes a token grants: ``scope`` (RFC 8693 §4.2, RFC 9068 §2.2.3) and ``scp``.
+    """The scopes a token grants under the default conventions: ``scope``, else ``scp``.
 
-    ``scope`` is a space-separated string; ``scp`` an array of strings (Entra ID,
-    Okta) or a space-separated string. Values of any other type grant nothing.
-    Scope names are compared exactly (case-sensitive, RFC 6749 §3.3).
+    See :meth:`TokenConventions.scopes <._web.conventions.TokenConventions.scopes>`.
     """
-    found: set[str] = set()
-    scope, scp = claims.get("scope"), claims.get("scp")
-    if isinstance(scope, str):  # RFC 9068 §2.2.3: a string, never an array
-        found.update(scope.split(" "))
-    if isinstance(scp, str):
-        found.update(scp.split(" "))
-    elif isinstance(scp, list):
-        found.update(item for item in scp if isinstance(item, str))
-    found.discard("")
-    return frozenset(found)
+    return DEFAULT_CONVENTIONS.scopes(claims)
 
 
 def granted_roles(claims: Mapping[str, Any], role_claims: Iterable[RoleClaim]) -> frozenset[str]:
     """The roles named by ``role_claims``: each an array of strings (or one string)."""
-    found: set[str] = set()
-    for path in role_claims:
-        value: Any = claims
-        for name in (path,) if isinstance(path, str) else path:
-            value = value.get(name) if isinstance(value, Mapping) else None
-        if isinstance(value, str):
-            found.add(value)
-        elif isinstance(value, list):
-            found.update(item for item in value if isinstance(item, str))
-    return frozenset(found)
+    return DEFAULT_CONVENTIONS.roles(claims, role_claims)
 
 
 def scope_problem(scope: object) -> str | None:

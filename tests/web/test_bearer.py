@@ -53,7 +53,8 @@ def test_scopes_from_scope_string_and_scp_array_or_string() -> None:
     assert granted_scopes({"scope": "a b  c"}) == {"a", "b", "c"}
     assert granted_scopes({"scp": ["a", "b", 3, None]}) == {"a", "b"}
     assert granted_scopes({"scp": "a b"}) == {"a", "b"}
-    assert granted_scopes({"scope": "a", "scp": ["b"]}) == {"a", "b"}
+    assert granted_scopes({"scope": "a", "scp": ["b"]}) == {"a"}  # never the union: scp cannot widen scope
+    assert granted_scopes({"scope": 3, "scp": ["b"]}) == {"b"}  # scope not a string: scp decides
     assert granted_scopes({"scope": ["not", "a", "string"], "scp": {"x": 1}}) == frozenset()
     assert granted_scopes({}) == frozenset()
 
