@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
+from importlib import metadata
 from pathlib import Path
 
 import jwkverify
@@ -23,6 +25,15 @@ def test_public_surface_is_explicit() -> None:
                   "InvalidAudience", "MissingClaim"):
         assert issubclass(getattr(jwkverify, error), jwkverify.JOSEError)
     assert (PACKAGE / "py.typed").exists()
+
+
+def test_one_version_source() -> None:
+    # pyproject.toml reads jwkverify.__version__ (setuptools' dynamic version): the
+    # installed metadata and the attribute agree, and CHANGELOG.md has that release.
+    assert metadata.version("jwkverify") == jwkverify.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", jwkverify.__version__)
+    changelog = (Path(__file__).parent.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{jwkverify.__version__}]" in changelog
 
 
 def test_import_does_no_crypto_or_network_work() -> None:
