@@ -2,7 +2,8 @@
 
 Every ```python block of README.md and of each ``.md`` file under ``docs/`` runs, in
 order, in one namespace per file: a later block sees what an earlier one defined.
-Shell and other blocks never run. sybil's invisible blocks
+A block that starts with ``>>>`` is a doctest: its output is
+compared (``...`` matches anything). Shell and other blocks never run. sybil's invisible blocks
 (``<!-- invisible-code-block: python ... -->``) run as well: the set-up a reader need
 not see, such as a locally generated key or a loopback key-set server. An HTML
 comment on the line right before a block changes whether it runs:
@@ -22,6 +23,7 @@ register what they start there (``cleanup.callback(server.close)``).
 from __future__ import annotations
 
 import contextlib
+import doctest
 import os
 import re
 import sys
@@ -61,7 +63,7 @@ class MarkedPythonBlocks:
     """A sybil parser: the python blocks of a Markdown file, each under the marker before it."""
 
     def __init__(self, pyproject: Path = ROOT / "pyproject.toml") -> None:
-        self._blocks = PythonCodeBlockParser()
+        self._blocks = PythonCodeBlockParser(doctest_optionflags=doctest.ELLIPSIS)
         self._pyproject = pyproject
 
     def __call__(self, document: Document) -> Iterator[Region]:
