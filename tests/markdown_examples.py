@@ -69,8 +69,11 @@ class MarkedPythonBlocks:
     def __call__(self, document: Document) -> Iterator[Region]:
         text = document.text
         claimed: set[int] = set()
+        # A doctest block yields one region per example: each takes the marker of its block.
+        blocks = [(block.start, block.end) for block in self._blocks.codeblock_parser(document)]
         for region in self._blocks(document):
-            marker = _MARKER_BEFORE.search(text, 0, region.start)
+            start = next((begin for begin, end in blocks if begin <= region.start < end), region.start)
+            marker = _MARKER_BEFORE.search(text, 0, start)
             if marker is not None:
                 claimed.add(marker.start())
                 region.evaluator = self._marked(marker[1], marker[2].strip(), region.evaluator)

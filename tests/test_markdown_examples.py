@@ -52,6 +52,24 @@ def test_not_runnable_skips_with_its_reason(tmp_path: Path) -> None:
     assert after.namespace["ran"] is True
 
 
+def test_a_marker_covers_every_example_of_a_doctest_block(tmp_path: Path) -> None:
+    examples = _examples(tmp_path, "<!-- not-runnable: shows a session -->\n"
+                         + _block(">>> 1 + 1\n3\n>>> print('x')\ny") + _block(">>> 2 * 3\n6"))
+    assert len(examples) == 3
+    for example in examples[:2]:
+        with pytest.raises(SkipTest, match="shows a session"):
+            example.evaluate()
+    examples[2].evaluate()
+
+
+def test_a_doctest_block_compares_its_output(tmp_path: Path) -> None:
+    passing, failing = _examples(tmp_path, _block(">>> print('a long line')\na ... line")
+                                 + _block(">>> 1 + 1\n3"))
+    passing.evaluate()
+    with pytest.raises(SybilFailure, match="Expected:"):
+        failing.evaluate()
+
+
 def test_not_runnable_needs_a_reason(tmp_path: Path) -> None:
     (example,) = _examples(tmp_path, "<!-- not-runnable: -->\n" + _block("x = 1"))
     with pytest.raises(SybilFailure, match="must say why"):
