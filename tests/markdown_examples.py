@@ -15,7 +15,8 @@ comment on the line right before a block changes whether it runs:
   is set, as in CI.
 
 A marker that is not followed by a ```python block, or a ``not-runnable`` without a
-reason, is reported as a failing example. Each file's namespace holds ``cleanup``, a
+reason, is reported as a failing example. Each file's namespace holds ``__file__`` (the
+page's path) and ``cleanup``, a
 :class:`contextlib.ExitStack` closed after the file's last example: invisible blocks
 register what they start there (``cleanup.callback(server.close)``).
 """
@@ -68,6 +69,7 @@ class MarkedPythonBlocks:
 
     def __call__(self, document: Document) -> Iterator[Region]:
         text = document.text
+        document.namespace["__file__"] = document.path  # a page may check its own text
         claimed: set[int] = set()
         # A doctest block yields one region per example: each takes the marker of its block.
         blocks = [(block.start, block.end) for block in self._blocks.codeblock_parser(document)]
