@@ -175,7 +175,7 @@ def test_a_vendored_copy_has_no_import_time_side_effects(tmp_path: Path) -> None
 
 
 def test_import_time_is_small() -> None:
-    """``import jwkverify`` costs tens of milliseconds (README: Robustness and interoperability);
+    """``import jwkverify`` costs tens of milliseconds (docs/zero-dependency.md, "Vendoring");
     the bound here is loose enough for a busy CI machine, tight enough to catch crypto or I/O."""
     best = None
     for _ in range(3):
