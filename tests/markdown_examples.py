@@ -33,8 +33,8 @@ from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from unittest import SkipTest
 
+import pytest
 from packaging.requirements import Requirement
 from sybil import Document, Example, Region, Sybil
 from sybil.parsers.markdown import PythonCodeBlockParser
@@ -90,7 +90,7 @@ class MarkedPythonBlocks:
                 return _fails("a <!-- not-runnable: REASON --> marker must say why the block cannot run")
 
             def skip(example: Example) -> None:
-                raise SkipTest(f"not runnable: {argument}")
+                raise _skipped(f"not runnable: {argument}")
 
             return skip
         pyproject = self._pyproject
@@ -105,7 +105,7 @@ class MarkedPythonBlocks:
                            "(CI installs every *-test extra)")
                 if os.environ.get("JWKVERIFY_REQUIRE_INTEROP") == "1":
                     return f"{message}; JWKVERIFY_REQUIRE_INTEROP=1 makes this a failure"
-                raise SkipTest(message)
+                raise _skipped(message)
             result: str | None = run(example)
             return result
 
@@ -147,6 +147,11 @@ def _installed(requirement: Requirement) -> bool:
     except metadata.PackageNotFoundError:
         return False
     return requirement.specifier.contains(version, prereleases=True)
+
+
+def _skipped(reason: str) -> BaseException:
+    """pytest's skip, reported at the page and line of the example rather than here."""
+    return pytest.skip.Exception(reason, _use_item_location=True)
 
 
 def _stray(example: Example) -> str:
