@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
+from importlib import metadata
 from pathlib import Path
 
 import jwkverify
@@ -23,6 +25,15 @@ def test_public_surface_is_explicit() -> None:
                   "InvalidAudience", "MissingClaim"):
         assert issubclass(getattr(jwkverify, error), jwkverify.JOSEError)
     assert (PACKAGE / "py.typed").exists()
+
+
+def test_one_version_source() -> None:
+    # pyproject.toml reads jwkverify.__version__ (setuptools' dynamic version): the
+    # installed metadata and the attribute agree, and CHANGELOG.md has that release.
+    assert metadata.version("jwkverify") == jwkverify.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", jwkverify.__version__)
+    changelog = (Path(__file__).parent.parent / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{jwkverify.__version__}]" in changelog
 
 
 def test_import_does_no_crypto_or_network_work() -> None:
@@ -164,7 +175,7 @@ def test_a_vendored_copy_has_no_import_time_side_effects(tmp_path: Path) -> None
 
 
 def test_import_time_is_small() -> None:
-    """``import jwkverify`` costs tens of milliseconds (README: Robustness and interoperability);
+    """``import jwkverify`` costs tens of milliseconds (docs/zero-dependency.md, "Vendoring");
     the bound here is loose enough for a busy CI machine, tight enough to catch crypto or I/O."""
     best = None
     for _ in range(3):

@@ -126,7 +126,7 @@ def test_wycheproof_signature_file(name: str, backend_name: str) -> None:
 
 
 def test_every_file_is_counted() -> None:
-    """The totals the README reports: every test of every file, per upstream label."""
+    """The totals docs/zero-dependency.md reports: every test of every file, per upstream label."""
     totals = Counter(result for name in FILES for result in expected(name).values())
     assert sum(totals.values()) == sum(load(name)["numberOfTests"] for name in FILES)
     assert totals == {"valid": 1290, "invalid": 1915, "acceptable": 34}
