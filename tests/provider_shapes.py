@@ -29,7 +29,7 @@ from cryptography.x509.oid import NameOID
 from jwks_server import JWKSServer, Reply
 from signing import SigningKey, b64, make_key
 
-__all__ = ["Upstream", "claims_at", "rsa_key", "with_x5c"]
+__all__ = ["Upstream", "asgi_client", "bearer", "claims_at", "rsa_key", "with_x5c"]
 
 
 def rsa_key(kid: str, **extra: Any) -> SigningKey:
@@ -87,7 +87,8 @@ class Upstream:
         body = self.documents.get(request.path)
         return Reply(200, body) if body is not None else Reply(404, b"{}")
 
-    def fetch(self, url: str, headers: Mapping[str, str], timeout: float) -> tuple[int, dict[str, str], bytes]:
+    def fetch(self, url: str, headers: Mapping[str, str],
+              timeout: float) -> tuple[int, dict[str, str], bytes]:
         """Fetch ``url``'s path and query from the loopback server, over real HTTP."""
         self.urls.append(url)
         parts = urlsplit(url)
@@ -106,3 +107,47 @@ class Upstream:
         import asyncio
 
         return await asyncio.to_thread(self.fetch, url, headers, timeout)
+
+
+def asgi_client(verifier: Any, *, resource: str = "https://api.example.com/orders", **options: Any) -> Any:
+    """A Starlette ``TestClient`` for an app behind ``BearerAuthMiddleware(verifier)``.
+
+    The app's ``/whoami`` answers the request's scopes, roles, subject and client
+    id as the middleware found them. Skips without Starlette (``asgi-test`` extra),
+    except where ``JWKVERIFY_REQUIRE_INTEROP`` is set (CI): there it fails.
+    """
+    import os
+    import warnings
+
+    import pytest
+
+    try:
+        from starlette.applications import Starlette
+        from starlette.requests import Request
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        with warnings.catch_warnings():  # newer Starlette prefers httpx2 to httpx; either works here
+            warnings.simplefilter("ignore", DeprecationWarning)
+            from starlette.testclient import TestClient
+    except ImportError:
+        if os.environ.get("JWKVERIFY_REQUIRE_INTEROP"):
+            raise
+        pytest.skip('needs Starlette and httpx: pip install -e ".[asgi-test]"')
+
+    from jwkverify.asgi import BearerAuthMiddleware, VerifiedToken
+
+    async def whoami(request: Request) -> JSONResponse:
+        auth = request.auth
+        assert isinstance(auth, VerifiedToken)
+        return JSONResponse({"scopes": sorted(auth.scopes), "roles": sorted(auth.roles), "sub": auth.subject,
+                             "client_id": auth.client_id})
+
+    app = Starlette(routes=[Route("/whoami", whoami)])
+    options.setdefault("authorization_servers", ["https://issuer.example"])
+    return TestClient(BearerAuthMiddleware(app, verifier, resource=resource, **options))
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The request headers that present ``token``."""
+    return {"Authorization": f"Bearer {token}"}

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from jwks_server import JWKSServer
-from provider_shapes import Upstream, claims_at, rsa_key, with_x5c
+from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key, with_x5c
 
 from jwkverify import InvalidAudience, InvalidIssuer, JWTVerifier, RemoteJWKSet
 from jwkverify.providers import auth0
@@ -47,7 +47,8 @@ def upstream(server: JWKSServer) -> Upstream:
     return up
 
 
-@pytest.mark.parametrize("domain", [DOMAIN, f"https://{DOMAIN}", f"https://{DOMAIN}/", "MY-TENANT.eu.auth0.com"])
+@pytest.mark.parametrize("domain", [DOMAIN, f"https://{DOMAIN}", f"https://{DOMAIN}/",
+                                    "MY-TENANT.eu.auth0.com"])
 def test_the_domain_with_or_without_scheme_and_slash(upstream: Upstream, domain: str) -> None:
     verifier = auth0(domain, audience=API, fetch=upstream.fetch)
     claims = access_claims()
@@ -116,3 +117,18 @@ def test_bad_configuration_says_what_to_pass(domain: str, options: dict[str, Any
                                               match: str) -> None:
     with pytest.raises(error, match=match):
         auth0(domain, audience=API, **options)
+
+
+def test_asgi_auth0_permissions_count_as_scopes(upstream: Upstream) -> None:
+    upstream.serve("/.well-known/jwks.json", JWKS)
+    verifier = auth0(DOMAIN, audience=API, roles_claim="https://example.com/roles",
+                     fetch_async=upstream.fetch_async)
+    token = KEY.token(access_claims())
+    with asgi_client(verifier, required_scopes=["write:patients"], required_roles=["doctor"]) as client:
+        answer = client.get("/whoami", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        assert "write:patients" in answer.json()["scopes"]  # from permissions only
+        no_slash = KEY.token(access_claims(iss=f"https://{DOMAIN}"))
+        refused = client.get("/whoami", headers=bearer(no_slash))
+        assert refused.status_code == 401
+        assert 'error="invalid_token"' in refused.headers["www-authenticate"]

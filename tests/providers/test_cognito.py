@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from jwks_server import JWKSServer
-from provider_shapes import Upstream, claims_at, rsa_key
+from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key
 
 from jwkverify import ClaimError, InvalidAudience, InvalidIssuer, JWTVerifier, MissingClaim, RemoteJWKSet
 from jwkverify._web.conventions import require_audience
@@ -43,7 +43,8 @@ def id_claims(**changes: Any) -> dict[str, Any]:
         "sub": "aaaaaaaa-bbbb-cccc-dddd-example", "cognito:groups": ["admin"], "email_verified": True,
         "iss": ISSUER, "cognito:username": "alice", "origin_jti": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
         "aud": CLIENT, "event_id": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "token_use": "id",
-        "auth_time": 1_700_000_000, "jti": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "email": "alice@example.com",
+        "auth_time": 1_700_000_000, "jti": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        "email": "alice@example.com",
     }
     claims.update(changes)
     return claims_at({name: value for name, value in claims.items() if value is not None})
@@ -82,7 +83,8 @@ def test_an_access_token_has_no_aud_and_client_id_stands_in(upstream: Upstream) 
 
 def test_another_clients_access_token_is_refused(upstream: Upstream) -> None:
     verifier = cognito(REGION, POOL, client_id=[CLIENT, "second-client"], fetch=upstream.fetch, cache_size=8)
-    assert verifier.verify(KEYS[0].token(access_claims(client_id="second-client")))["client_id"] == "second-client"
+    second = verifier.verify(KEYS[0].token(access_claims(client_id="second-client")))
+    assert second["client_id"] == "second-client"
     other = KEYS[0].token(access_claims(client_id=OTHER_CLIENT))
     for _ in range(2):  # the second time from the token cache: still refused
         with pytest.raises(InvalidAudience, match="app client") as caught:
@@ -95,13 +97,13 @@ def test_another_clients_access_token_is_refused(upstream: Upstream) -> None:
 def test_an_id_token_where_an_access_token_is_expected_and_the_reverse(upstream: Upstream) -> None:
     access = cognito(REGION, POOL, client_id=CLIENT, fetch=upstream.fetch)
     id_token = KEYS[0].token(id_claims())
-    with pytest.raises(ClaimError, match="an id token is not accepted where a Cognito access token") as caught:
+    with pytest.raises(ClaimError, match="an id token is not accepted where a Cognito access") as caught:
         access.verify(id_token)
     assert caught.value.claim == "token_use"
     ids = cognito(REGION, POOL, client_id=CLIENT, token_use="id", fetch=upstream.fetch)
     assert ids.verify(id_token)["aud"] == CLIENT
     assert ids.audiences == {CLIENT} and ids.checks_recipient is False
-    with pytest.raises(ClaimError, match="an access token is not accepted where a Cognito id token") as caught:
+    with pytest.raises(ClaimError, match="an access token is not accepted where a Cognito id") as caught:
         ids.verify(KEYS[0].token(access_claims()))
     assert caught.value.claim == "token_use"
     with pytest.raises(InvalidAudience):
@@ -140,3 +142,19 @@ def test_bad_configuration_says_what_to_pass(region: Any, pool: str, options: di
     options.setdefault("client_id", CLIENT)
     with pytest.raises(error, match=match):
         cognito(region, pool, **options)
+
+
+def test_asgi_cognito_without_aud_is_accepted_and_groups_are_roles(upstream: Upstream) -> None:
+    upstream.serve(f"/{POOL}/.well-known/jwks.json", JWKS)
+    verifier = cognito(REGION, POOL, client_id=CLIENT,
+                       fetch_async=upstream.fetch_async)
+    key = KEYS[0]
+    with asgi_client(verifier, required_roles=["admin"], required_scopes=["orders/read"]) as client:
+        answer = client.get("/whoami", headers=bearer(key.token(access_claims())))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["roles"] == ["admin", "editors"]
+        assert answer.json()["client_id"] == CLIENT
+        other = key.token(access_claims(client_id=OTHER_CLIENT))
+        assert client.get("/whoami", headers=bearer(other)).status_code == 401
+        id_token = key.token(id_claims())
+        assert client.get("/whoami", headers=bearer(id_token)).status_code == 401

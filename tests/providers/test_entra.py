@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from jwks_server import Clock, JWKSServer
-from provider_shapes import Upstream, claims_at, rsa_key, with_x5c
+from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key, with_x5c
 from signing import b64, segment
 
 from jwkverify import (
@@ -62,7 +62,8 @@ def v1_claims(tenant: str = TID, **changes: Any) -> dict[str, Any]:
         "aud": APP_ID_URI, "iss": V1.format(tid), "nbf": True, "acr": "1", "aio": "AVQAq/8TAAAA",
         "amr": ["pwd"], "appid": "0f5d9d2b-5c0d-4b5a", "appidacr": "0", "name": "Abe Lincoln",
         "oid": "690222be-ff1a-4d56-abd1-7e4f7d38e474", "scp": "user_impersonation",
-        "sub": "HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ", "tid": tid, "unique_name": "abeli@microsoft.com",
+        "sub": "HKZpfaHyWadeOouYlitjrI-KffTm222X5rrV3xDqfKQ", "tid": tid,
+        "unique_name": "abeli@microsoft.com",
         "upn": "abeli@microsoft.com", "uti": "fqiBqXLPj0eQa82S-IYFAA", "ver": "1.0",
     }
     claims.update(changes)
@@ -262,7 +263,8 @@ def test_an_unresolvable_domain_is_a_fetch_error_retried_after_the_cooldown(upst
     clock.advance(31)
     with pytest.raises(KeySetFetchError, match="names issuer 'x'"):
         asyncio.run(verifier.verify_async(good))
-    upstream.serve("/fabrikam.onmicrosoft.com/v2.0/.well-known/openid-configuration", {"issuer": V2.format(TID)})
+    upstream.serve("/fabrikam.onmicrosoft.com/v2.0/.well-known/openid-configuration",
+                   {"issuer": V2.format(TID)})
     clock.advance(31)
     assert verifier.verify(good)["tid"] == TID
 
@@ -315,3 +317,16 @@ def test_bad_configuration_says_what_to_pass(tenant: Any, options: dict[str, Any
     options.setdefault("audience", CLIENT)
     with pytest.raises(error, match=match):
         entra(tenant, **options)
+
+
+def test_asgi_entra_roles_and_scp_string(upstream: Upstream) -> None:
+    upstream.serve(f"/{TID}/discovery/v2.0/keys", KEYS_V2)
+    verifier = entra(TID, audience=CLIENT, fetch_async=upstream.fetch_async)
+    access = token(ORG, v2_claims())
+    with asgi_client(verifier, required_roles=["Orders.Admin"], required_scopes=["Orders.Read"]) as client:
+        answer = client.get("/whoami", headers=bearer(access))
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["roles"] == ["Orders.Admin"]
+        assert answer.json()["scopes"] == ["Orders.Read", "access_as_user"]
+        other_tenant = token(ORG, v2_claims(OTHER))
+        assert client.get("/whoami", headers=bearer(other_tenant)).status_code == 401

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from jwks_server import JWKSServer
-from provider_shapes import Upstream, claims_at, rsa_key, with_x5c
+from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key, with_x5c
 
 from jwkverify import ANY_AUDIENCE, ClaimError, InvalidAudience, InvalidIssuer, KeyNotFound, MissingClaim
 from jwkverify._web.conventions import DEFAULT_CONVENTIONS
@@ -53,7 +53,8 @@ def test_the_realm_issuer_and_certs_endpoint(server: JWKSServer, prefix: str) ->
     assert verifier.verify(KEY.token(claims, header={"typ": "JWT"})) == claims
     assert asyncio.run(verifier.verify_async(KEY.token(claims))) == claims
     assert verifier.issuers == (issuer,)
-    assert [request.path for request in server.requests] == [f"{prefix}/realms/orders/protocol/openid-connect/certs"]
+    paths = [request.path for request in server.requests]
+    assert paths == [f"{prefix}/realms/orders/protocol/openid-connect/certs"]
     # The encryption key is in the set, skipped: a token naming its kid finds nothing.
     with pytest.raises(KeyNotFound, match="skipped"):
         verifier.verify(ENC.token(claims, alg="RS256"))
@@ -124,3 +125,19 @@ def test_bad_configuration_says_what_to_pass(base: str, realm: Any, options: dic
     options.setdefault("audience", "orders-api")
     with pytest.raises(error, match=match):
         keycloak(base, realm, **options)
+
+
+def test_asgi_keycloak_client_roles_and_an_explicit_role_claims_wins(server: JWKSServer) -> None:
+    upstream = Upstream(server)
+    base = "https://sso.example.com"
+    upstream.serve("/realms/orders/protocol/openid-connect/certs", JWKS)
+    verifier = keycloak(base, "orders", audience="orders-api", client_id="orders-api",
+                        fetch_async=upstream.fetch_async)
+    token = KEY.token(access_claims(f"{base}/realms/orders"))
+    with asgi_client(verifier, required_roles=["approver"]) as client:
+        answer = client.get("/whoami", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        assert "approver" in answer.json()["roles"] and "offline_access" in answer.json()["roles"]
+    with asgi_client(verifier, role_claims=[("resource_access", "account", "roles")]) as client:
+        roles = client.get("/whoami", headers=bearer(token)).json()["roles"]
+        assert roles == ["manage-account", "view-profile"]

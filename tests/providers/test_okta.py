@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from jwks_server import JWKSServer
-from provider_shapes import Upstream, claims_at, rsa_key
+from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key
 
 from jwkverify import ANY_AUDIENCE, InvalidAudience, InvalidIssuer, JWTVerifier, MissingClaim, RemoteJWKSet
 from jwkverify.providers import okta
@@ -75,8 +75,8 @@ def test_conventions_scp_array_cid_and_no_roles_by_default(upstream: Upstream) -
     f"https://{DOMAIN}", f"https://{DOMAIN}/", DOMAIN, f"https://{DOMAIN}/oauth2/v1", f"https://{DOMAIN}/oauth2",
 ])
 def test_the_org_authorization_server_is_refused_at_construction(issuer: str) -> None:
-    with pytest.raises(ValueError, match="org authorization server.*custom authorization server.*"
-                                         "oauth2/default"):
+    with pytest.raises(ValueError, match=r"org authorization server.*custom authorization server.*"
+                                         r"oauth2/default"):
         okta(issuer, audience="api://default")
 
 
@@ -98,7 +98,8 @@ def test_bad_configuration_says_what_to_pass(issuer: Any, options: dict[str, Any
         okta(issuer, audience="api://default", **options)
 
 
-@pytest.mark.parametrize(("audience", "error"), [("", ValueError), ([], ValueError), (ANY_AUDIENCE, ValueError),
+@pytest.mark.parametrize(("audience", "error"), [("", ValueError), ([], ValueError),
+                                                 (ANY_AUDIENCE, ValueError),
                                                  (None, TypeError), ([1], TypeError)])
 def test_the_audience_is_always_checked(audience: Any, error: type[Exception]) -> None:
     with pytest.raises(error, match="audience"):
@@ -116,7 +117,7 @@ def test_an_id_token_is_not_an_access_token(upstream: Upstream) -> None:
                           audience="0oah1z1lxF5f7iP6E0g3")
     assert generic.verify(id_token)["aud"] == "0oah1z1lxF5f7iP6E0g3"
     verifier = okta(ISSUER, audience="0oah1z1lxF5f7iP6E0g3", fetch=upstream.fetch)
-    with pytest.raises(MissingClaim, match="cid.*ID token") as caught:
+    with pytest.raises(MissingClaim, match=r"cid.*ID token") as caught:
         verifier.verify(id_token)
     assert caught.value.claim == "cid"
 
@@ -139,3 +140,18 @@ def test_the_token_cache_keeps_checking_cid(upstream: Upstream) -> None:
         assert verifier.verify(good)["cid"] == "0oah1z1lxF5f7iP6E0g3"
         with pytest.raises(MissingClaim):
             verifier.verify(without_cid)
+
+
+def test_asgi_okta_scp_array_and_groups_on_request(upstream: Upstream) -> None:
+    upstream.serve("/oauth2/default/v1/keys", {"keys": [KEY.jwk]})
+    verifier = okta(ISSUER, audience="api://default", fetch_async=upstream.fetch_async)
+    token = KEY.token(access_claims())
+    with asgi_client(verifier, required_scopes=["orders:read"]) as client:
+        answer = client.get("/whoami", headers=bearer(token))
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"scopes": ["email", "openid", "orders:read"], "roles": [],
+                                 "sub": "00uk1u7AsAk6dZL3z0g3", "client_id": "0oah1z1lxF5f7iP6E0g3"}
+    with asgi_client(verifier, role_claims=["groups"], required_roles=["Admins"]) as client:
+        assert client.get("/whoami", headers=bearer(token)).json()["roles"] == ["Admins", "Everyone"]
+    with asgi_client(verifier, required_roles=["Admins"]) as client:
+        assert client.get("/whoami", headers=bearer(token)).status_code == 403  # groups not read unasked
