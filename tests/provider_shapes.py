@@ -128,7 +128,7 @@ def asgi_client(verifier: Any, *, resource: str = "https://api.example.com/order
         from starlette.routing import Route
 
         with warnings.catch_warnings():  # newer Starlette prefers httpx2 to httpx; either works here
-            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.filterwarnings("ignore", message=".*httpx2")
             from starlette.testclient import TestClient
     except ImportError:
         if os.environ.get("JWKVERIFY_REQUIRE_INTEROP"):

@@ -10,11 +10,9 @@ with the token's own ``tid`` put in, and ``tid`` against ``allowed_tenants``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from .._codec.base64url import Base64Error, b64url_decode
 from .._web.conventions import TokenConventions
 from ..errors import (
     ClaimError,
@@ -31,7 +29,7 @@ from ..jws import DEFAULT_MAX_TOKEN_SIZE, HeaderCache, split_compact
 from ..keyset import KeySource
 from .entra_tenant import ANY_TENANT, CLOUDS, CONSUMERS, Cloud, TenantLookup, is_domain
 from .options import audience_option, is_guid, split_options
-from .verifier import ProviderVerifier, Rules, payload_of, remote_verifier
+from .verifier import ProviderVerifier, Rules, payload_of, remote_verifier, segment_of
 
 __all__ = ["CONVENTIONS", "EntraRules", "build", "version_error"]
 
@@ -147,12 +145,8 @@ class EntraRules(Rules):
 
 def _graph_token(token: str | bytes) -> JOSEError | None:
     """The refusal of a Microsoft Graph token (its header has a ``nonce``), or ``None``."""
-    try:
-        text = token.decode("ascii") if isinstance(token, bytes) else token
-        header = json.loads(b64url_decode(text.split(".", 1)[0]))
-    except (UnicodeDecodeError, Base64Error, ValueError):
-        return None
-    if not isinstance(header, dict) or "nonce" not in header:
+    header = segment_of(token, 0)
+    if header is None or "nonce" not in header:
         return None
     return InvalidAudience("this token was minted for Microsoft Graph (its header has a 'nonce'): only "
                            "Graph can verify it. The client must request a token for this API (a scope "

@@ -22,7 +22,7 @@ from ..keyset import KeySource
 from ..remote import RemoteJWKSet
 from .options import Options
 
-__all__ = ["ProviderVerifier", "Rules", "payload_of", "remote_verifier"]
+__all__ = ["ProviderVerifier", "Rules", "payload_of", "remote_verifier", "segment_of"]
 
 
 class Rules:
@@ -130,12 +130,17 @@ def payload_of(token: str | bytes) -> dict[str, Any] | None:
     Only for explaining a refusal: a claim error is raised after the signature
     check, so the payload it read is authentic.
     """
+    return segment_of(token, 1)
+
+
+def segment_of(token: str | bytes, index: int) -> dict[str, Any] | None:
+    """Segment ``index`` of a compact JWS (0: header, 1: payload) as a JSON object, or ``None``."""
     try:
         text = token.decode("ascii") if isinstance(token, bytes) else token
         segments = text.split(".")
         if len(segments) != 3:
             return None
-        return loads_object(b64url_decode(segments[1]), "the JWT claims set")
+        return loads_object(b64url_decode(segments[index]), "a JWS segment")
     except (UnicodeDecodeError, Base64Error, JSONError):
         return None
 
