@@ -25,7 +25,7 @@ from ..errors import (
     clip,
 )
 from ..jwk import JWK
-from ..jws import DEFAULT_MAX_TOKEN_SIZE, HeaderCache, split_compact
+from ..jws import DEFAULT_MAX_TOKEN_SIZE, CheckedHeader, HeaderCache, split_compact
 from ..keyset import KeySource
 from .entra_tenant import ANY_TENANT, CLOUDS, CONSUMERS, Cloud, TenantLookup, is_domain
 from .options import audience_option, is_guid, split_options
@@ -36,6 +36,7 @@ __all__ = ["CONVENTIONS", "EntraRules", "build", "version_error"]
 #: Scopes from ``scp`` (a space-separated string), app roles from ``roles``.
 CONVENTIONS: Final = TokenConventions(role_claims=("roles",))
 _MANIFEST: Final = {1: "null or 1", 2: "2"}
+_MEMO_SIZE: Final = 256  # (issuer, tenant, key) combinations remembered as checked
 
 
 def version_error(found: int, wanted: int, iss: object) -> InvalidIssuer:
@@ -51,8 +52,8 @@ def version_error(found: int, wanted: int, iss: object) -> InvalidIssuer:
 class EntraRules(Rules):
     """The checks of one :func:`~jwkverify.providers.entra` configuration."""
 
-    __slots__ = ("_allowed", "_cloud", "_headers", "_lookup", "_max_size", "_no_consumers", "_source",
-                 "_tenant", "_version")
+    __slots__ = ("_allowed", "_cloud", "_headers", "_lookup", "_max_size", "_no_consumers", "_passed",
+                 "_source", "_tenant", "_version")
 
     def __init__(self, *, cloud: Cloud, version: int, tenant: str | None, lookup: TenantLookup | None,
                  allowed: frozenset[str] | None, no_consumers: bool, source: KeySource,
@@ -66,20 +67,42 @@ class EntraRules(Rules):
         self._source = source
         self._max_size = max_token_size
         self._headers = HeaderCache(16)
+        self._passed: dict[tuple[str, str, int], Sequence[JWK]] = {}
 
     # -- checks of verified claims --------------------------------------------------
 
     def check(self, claims: Mapping[str, Any], token: str | bytes) -> None:
         tenant = self._tenant if self._lookup is None else self._lookup.resolve()
-        self._check_claims(claims, tenant)
-        header = split_compact(token, self._max_size, self._headers)[0]
-        self._check_key(claims, self._source.keys_for(header.alg, header.kid))
+        header = self._header(token)
+        self._check(claims, tenant, self._source.keys_for(header.alg, header.kid))
 
     async def check_async(self, claims: Mapping[str, Any], token: str | bytes) -> None:
         tenant = self._tenant if self._lookup is None else await self._lookup.resolve_async()
-        self._check_claims(claims, tenant)
-        header = split_compact(token, self._max_size, self._headers)[0]
-        self._check_key(claims, await self._source.keys_for_async(header.alg, header.kid))
+        header = self._header(token)
+        self._check(claims, tenant, await self._source.keys_for_async(header.alg, header.kid))
+
+    def _header(self, token: str | bytes) -> CheckedHeader:
+        """The verified token's header: from the small cache of header segments, else decoded."""
+        text = token if isinstance(token, str) else token.decode("ascii")
+        found = self._headers.get(text[: text.find(".")])
+        return found if found is not None else split_compact(text, self._max_size, self._headers)[0]
+
+    def _check(self, claims: Mapping[str, Any], tenant: str | None, candidates: Sequence[JWK]) -> None:
+        # A service sees few (issuer, tenant, key) combinations: each is checked once
+        # and remembered (by the identity of the key set's answer, which a refetch replaces).
+        iss, tid = claims.get("iss"), claims.get("tid")
+        memo = (iss, tid, id(candidates)) if type(iss) is str and type(tid) is str else None
+        if memo is None or self._passed.get(memo) is not candidates:
+            self._check_claims(claims, tenant)
+            self._check_key(claims, candidates)
+            if memo is not None:
+                if len(self._passed) >= _MEMO_SIZE:
+                    self._passed.clear()
+                self._passed[memo] = candidates
+        if claims.get("scp") is None and claims.get("roles") is None:
+            raise MissingClaim("the token has neither 'scp' nor 'roles': an Entra ID access token carries "
+                               "one of them (an ID token is not an access token)", claim="scp",
+                               reason="missing")
 
     def _check_claims(self, claims: Mapping[str, Any], tenant: str | None) -> None:
         tid = claims.get("tid")
@@ -104,10 +127,6 @@ class EntraRules(Rules):
             raise InvalidIssuer("tenant='organizations' takes work and school accounts; this token is a "
                                 "personal Microsoft account's (use tenant='common' to accept those)",
                                 claim="tid", reason="not_allowed")
-        if claims.get("scp") is None and claims.get("roles") is None:
-            raise MissingClaim("the token has neither 'scp' nor 'roles': an Entra ID access token carries "
-                               "one of them (an ID token is not an access token)", claim="scp",
-                               reason="missing")
 
     def _issuer_error(self, iss: object, tid: str) -> InvalidIssuer:
         other = 3 - self._version
