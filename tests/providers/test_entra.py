@@ -330,3 +330,18 @@ def test_asgi_entra_roles_and_scp_string(upstream: Upstream) -> None:
         assert answer.json()["scopes"] == ["Orders.Read", "access_as_user"]
         other_tenant = token(ORG, v2_claims(OTHER))
         assert client.get("/whoami", headers=bearer(other_tenant)).status_code == 401
+
+
+def test_checks_remembered_per_issuer_tenant_and_key_never_leak_to_another_key(upstream: Upstream) -> None:
+    verifier = entra("common", audience=CLIENT, allowed_tenants=ANY_TENANT, fetch=upstream.fetch,
+                     cache_size=64)
+    for _ in range(2):
+        assert verifier.verify(token(ORG, v2_claims(OTHER)))["tid"] == OTHER
+        with pytest.raises(InvalidIssuer, match="signs only for issuer"):  # same iss and tid, the MSA key
+            verifier.verify(token(MSA, v2_claims(OTHER)))
+        with pytest.raises(MissingClaim):  # remembered issuer and key; the token still needs scp or roles
+            verifier.verify(token(ORG, v2_claims(OTHER, scp=None, roles=None)))
+    for number in range(300):  # many tenants: what is remembered stays bounded
+        tenant = f"{number:08x}-0000-4000-8000-000000000000"
+        assert verifier.verify(token(ORG, v2_claims(tenant)))["tid"] == tenant
+    assert len(verifier._rules._passed) <= 256  # type: ignore[attr-defined]
