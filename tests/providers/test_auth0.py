@@ -11,6 +11,7 @@ from jwks_server import JWKSServer
 from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key, with_x5c
 
 from jwkverify import InvalidAudience, InvalidIssuer, JWTVerifier, RemoteJWKSet
+from jwkverify._web.conventions import DEFAULT_CONVENTIONS
 from jwkverify.providers import auth0
 
 DOMAIN = "my-tenant.eu.auth0.com"
@@ -102,6 +103,7 @@ def test_permissions_are_scopes_and_a_named_claim_holds_roles(upstream: Upstream
     # A client-credentials token: permissions without any scope claim.
     machine = access_claims(scope=None, sub="s3dK@clients", gty="client-credentials")
     assert plain.scopes(machine) == {"read:patients", "write:patients"}
+    assert DEFAULT_CONVENTIONS.scopes(machine) == frozenset()  # generic conventions: no scopes at all
 
 
 @pytest.mark.parametrize(("domain", "options", "error", "match"), [

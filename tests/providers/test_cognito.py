@@ -11,7 +11,7 @@ from jwks_server import JWKSServer
 from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key
 
 from jwkverify import ClaimError, InvalidAudience, InvalidIssuer, JWTVerifier, MissingClaim, RemoteJWKSet
-from jwkverify._web.conventions import require_audience
+from jwkverify._web.conventions import DEFAULT_CONVENTIONS, require_audience
 from jwkverify.providers import cognito
 
 REGION = "eu-west-1"
@@ -97,6 +97,9 @@ def test_another_clients_access_token_is_refused(upstream: Upstream) -> None:
 def test_an_id_token_where_an_access_token_is_expected_and_the_reverse(upstream: Upstream) -> None:
     access = cognito(REGION, POOL, client_id=CLIENT, fetch=upstream.fetch)
     id_token = KEYS[0].token(id_claims())
+    generic = JWTVerifier(RemoteJWKSet(f"{ISSUER}/.well-known/jwks.json", fetch=upstream.fetch),
+                          issuer=ISSUER, audience=CLIENT)
+    assert generic.verify(id_token)["token_use"] == "id"  # aud is the client: a generic check passes
     with pytest.raises(ClaimError, match="an id token is not accepted where a Cognito access") as caught:
         access.verify(id_token)
     assert caught.value.claim == "token_use"
@@ -122,6 +125,7 @@ def test_groups_are_roles_and_scope_is_read(upstream: Upstream) -> None:
     conventions = cognito(REGION, POOL, client_id=CLIENT, fetch=upstream.fetch).conventions
     claims = access_claims()
     assert conventions.roles(claims) == {"admin", "editors"}
+    assert DEFAULT_CONVENTIONS.roles(claims) == frozenset()  # generic conventions: no roles
     assert conventions.scopes(claims) == {"phone", "openid", "profile", "email", "orders/read"}
     assert conventions.client_id(claims) == CLIENT
     assert conventions.client_id(id_claims()) == CLIENT

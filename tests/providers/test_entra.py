@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from jwks_server import Clock, JWKSServer
 from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key, with_x5c
-from signing import b64, segment
+from signing import SigningKey, b64, segment
 
 from jwkverify import (
     AlgorithmNotAllowed,
@@ -198,9 +198,13 @@ def test_a_key_bound_to_another_issuer_vouches_for_nothing_else(upstream: Upstre
 
 
 def test_keys_without_alg_verify_rs256_only(upstream: Upstream) -> None:
+    ps256 = SigningKey("PS256", ORG.private, ORG.jwk).token(v2_claims())  # Entra never signs with PS256
+    generic = JWTVerifier(RemoteJWKSet(f"https://login.microsoftonline.com/{TID}/discovery/v2.0/keys",
+                                       fetch=upstream.fetch), issuer=V2.format(TID), audience=CLIENT)
+    assert generic.verify(ps256)["tid"] == TID  # an RSA key without alg takes every RSA algorithm
     verifier = entra(TID, audience=CLIENT, fetch=upstream.fetch)
     with pytest.raises(AlgorithmNotAllowed):
-        verifier.verify(ORG.token(v2_claims(), alg="PS256"))
+        verifier.verify(ps256)
 
 
 def test_a_graph_token_is_refused_saying_so(upstream: Upstream) -> None:
@@ -228,6 +232,9 @@ def test_an_id_token_is_not_an_access_token(upstream: Upstream) -> None:
     # A v2.0 ID token for the same app registration: aud is the client ID, as in
     # the API's access tokens, but it has neither scp nor roles.
     id_token = token(ORG, v2_claims(scp=None, roles=None, nonce="123523", email="abeli@microsoft.com"))
+    generic = JWTVerifier(RemoteJWKSet(f"https://login.microsoftonline.com/{TID}/discovery/v2.0/keys",
+                                       fetch=upstream.fetch), issuer=V2.format(TID), audience=CLIENT)
+    assert generic.verify(id_token)["aud"] == CLIENT
     verifier = entra(TID, audience=CLIENT, fetch=upstream.fetch)
     with pytest.raises(MissingClaim, match="neither 'scp' nor 'roles'"):
         verifier.verify(id_token)

@@ -10,7 +10,16 @@ import pytest
 from jwks_server import JWKSServer
 from provider_shapes import Upstream, asgi_client, bearer, claims_at, rsa_key, with_x5c
 
-from jwkverify import ANY_AUDIENCE, ClaimError, InvalidAudience, InvalidIssuer, KeyNotFound, MissingClaim
+from jwkverify import (
+    ANY_AUDIENCE,
+    ClaimError,
+    InvalidAudience,
+    InvalidIssuer,
+    JWTVerifier,
+    KeyNotFound,
+    MissingClaim,
+    RemoteJWKSet,
+)
 from jwkverify._web.conventions import DEFAULT_CONVENTIONS
 from jwkverify.providers import keycloak
 
@@ -103,6 +112,10 @@ def test_id_and_refresh_tokens_are_not_access_tokens(server: JWKSServer, kind: s
     Upstream(server).serve("/realms/orders/protocol/openid-connect/certs", JWKS)
     verifier = keycloak(base, "orders", audience="orders-api", allow_http=True, cache_size=4)
     other = KEY.token(access_claims(f"{base}/realms/orders", typ=kind, aud="orders-api"))
+    certs = f"{base}/realms/orders/protocol/openid-connect/certs"
+    generic = JWTVerifier(RemoteJWKSet(certs, allow_http=True), issuer=f"{base}/realms/orders",
+                          audience="orders-api")
+    assert generic.verify(other)["typ"] == kind
     for _ in range(2):  # again from the token cache: still refused
         with pytest.raises(ClaimError, match=f"typ claim is '{kind}'") as caught:
             verifier.verify(other)
