@@ -53,15 +53,8 @@ class ProviderVerifier:
     Cognito's ``client_id`` check). Thread-safe; build once per process.
     """
 
-    __slots__ = ("_audiences", "_inner", "_rules", "checks_recipient", "conventions", "issuers", "provider")
-
-    conventions: TokenConventions
-    checks_recipient: bool
-    #: The issuers accepted, as the provider writes them (``{tenantid}`` where Entra ID
-    #: puts the token's tenant): what to list as ``authorization_servers``.
-    issuers: tuple[str, ...]
-    #: The provider's name: ``"okta"``, ``"auth0"``, ``"entra"``, ``"keycloak"``, ...
-    provider: str
+    __slots__ = ("_audiences", "_checks_recipient", "_conventions", "_inner", "_issuers", "_provider",
+                 "_rules")
 
     def __init__(self, inner: JWTVerifier, rules: Rules, *, provider: str, issuers: tuple[str, ...],
                  conventions: TokenConventions, audiences: frozenset[str] | None = None,
@@ -69,10 +62,31 @@ class ProviderVerifier:
         self._inner = inner
         self._rules = rules
         self._audiences = inner.audiences if audiences is None else audiences
-        self.conventions = conventions
-        self.checks_recipient = checks_recipient
-        self.issuers = issuers
-        self.provider = provider
+        self._conventions = conventions
+        self._checks_recipient = checks_recipient
+        self._issuers = issuers
+        self._provider = provider
+
+    @property
+    def conventions(self) -> TokenConventions:
+        """Which claims hold the scopes, roles and client id, for the adapters."""
+        return self._conventions
+
+    @property
+    def checks_recipient(self) -> bool:
+        """``True`` when a check other than ``aud`` refuses another client's tokens (Cognito)."""
+        return self._checks_recipient
+
+    @property
+    def issuers(self) -> tuple[str, ...]:
+        """The issuers accepted, as the provider writes them (``{tenantid}`` where Entra ID
+        puts the token's tenant): what to list as ``authorization_servers``."""
+        return self._issuers
+
+    @property
+    def provider(self) -> str:
+        """The provider's name: ``"okta"``, ``"auth0"``, ``"entra"``, ``"keycloak"``, ..."""
+        return self._provider
 
     @property
     def audiences(self) -> frozenset[str]:
