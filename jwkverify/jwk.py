@@ -61,7 +61,9 @@ class JWK:
     """An immutable public (or ``oct``) JSON Web Key, ready to verify signatures.
 
     Build one with :meth:`from_dict` or :meth:`from_json`. Attributes mirror the
-    RFC 7517 members: ``kty``, ``kid``, ``alg``, ``use``, ``key_ops`` and ``crv``.
+    RFC 7517 members: ``kty``, ``kid``, ``alg``, ``use``, ``key_ops`` and ``crv``;
+    ``issuer`` is the non-standard member by which a provider (Microsoft Entra ID)
+    binds a key to the issuer it signs for, or ``None``.
     ``algorithms`` is the set of JWS algorithms this key may verify: those that fit
     its type, curve and size, narrowed to its own ``alg`` when it has one, and empty
     when ``use`` or ``key_ops`` forbid verification.
@@ -76,6 +78,7 @@ class JWK:
         "alg",
         "algorithms",
         "crv",
+        "issuer",
         "key_ops",
         "kid",
         "kty",
@@ -89,6 +92,7 @@ class JWK:
     use: str | None
     key_ops: tuple[str, ...] | None
     crv: str | None
+    issuer: str | None
     #: The backend's public key object (a ``cryptography`` key), or ``None`` for ``oct``.
     public_key: object | None
     algorithms: frozenset[str]
@@ -240,7 +244,7 @@ class JWK:
     def to_dict(self) -> dict[str, Any]:
         """The key as a JWK mapping with public members only (``k`` for ``oct`` keys)."""
         out: dict[str, Any] = {"kty": self.kty, **self._members}
-        for name in ("kid", "alg", "use"):
+        for name in ("kid", "alg", "use", "issuer"):
             value = getattr(self, name)
             if value is not None:
                 out[name] = value
@@ -251,7 +255,7 @@ class JWK:
     def _identity(self) -> tuple[object, ...]:
         """What equality compares: the defining members and the metadata."""
         members = tuple(sorted(self._members.items()))
-        return (self.kty, members, self.kid, self.alg, self.use, self.key_ops)
+        return (self.kty, members, self.kid, self.alg, self.use, self.key_ops, self.issuer)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, JWK):
@@ -305,6 +309,7 @@ def _build(mapping: Mapping[str, Any], min_rsa_bits: int, backend: SignatureBack
     if alg is not None and alg not in ALGORITHMS:
         _fail("alg", f"{clip(alg)} is not a JWS algorithm jwkverify verifies", kid)
     use = _optional_str(mapping, "use", kid)
+    issuer = _optional_str(mapping, "issuer", kid)  # not RFC 7517: Entra ID binds keys to issuers
     key_ops = _key_ops(mapping, kid)
     members = {name: _required_str(mapping, name, kid) for name in _REQUIRED_MEMBERS[kty]}
     handle, fitting, size = _BUILDERS[kty](members, kid, min_rsa_bits, backend)
@@ -319,6 +324,7 @@ def _build(mapping: Mapping[str, Any], min_rsa_bits: int, backend: SignatureBack
     jwk.use = use
     jwk.key_ops = key_ops
     jwk.crv = members.get("crv")
+    jwk.issuer = issuer
     jwk.public_key = None if oct_key else handle
     jwk.algorithms = fitting if refusal is None else _NOTHING
     jwk._members = members

@@ -76,6 +76,18 @@ def test_equal_keys_hash_equal() -> None:
     assert JWK.from_dict(EC_KEY.jwk) != "not a key"
 
 
+def test_the_issuer_member_that_entra_id_binds_keys_with_is_kept() -> None:
+    # Not RFC 7517: Microsoft's key sets name the issuer each key signs for.
+    template = "https://login.microsoftonline.com/{tenantid}/v2.0"
+    bound = JWK.from_dict({**RSA_KEY.jwk, "issuer": template})
+    assert bound.issuer == template and bound.to_dict()["issuer"] == template
+    plain = JWK.from_dict(RSA_KEY.jwk)
+    assert plain.issuer is None and "issuer" not in plain.to_dict()
+    assert bound != plain and JWK.from_dict(bound.to_dict()) == bound
+    with pytest.raises(InvalidKey, match="'issuer' must be a string"):
+        JWK.from_dict({**RSA_KEY.jwk, "issuer": ["a"]})
+
+
 def test_thumbprint_ignores_optional_members_and_supports_sha2() -> None:
     plain = JWK.from_dict(RSA_KEY.jwk)
     decorated = JWK.from_dict({**RSA_KEY.jwk, "alg": "RS256", "use": "sig", "kid": "x"})

@@ -23,6 +23,7 @@ from ..errors import ClaimError, InvalidKeySet, JOSEError, KeySetFetchError
 __all__ = ["main"]
 
 OK, REFUSED, USAGE, KEYS_UNAVAILABLE = 0, 1, 2, 3
+_PROVIDERS = ("okta", "auth0", "entra", "keycloak", "cognito", "google")
 
 _EXIT_CODES = """exit codes:
   0  success
@@ -68,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--typ", help="the expected header typ, e.g. at+jwt")
     verify.add_argument("--require", metavar="CLAIM", action="append", default=[],
                         help="a claim that must be present (repeatable)")
+    verify.add_argument("--provider", choices=_PROVIDERS,
+                        help="build the verifier with this provider preset (jwkverify.providers) instead of "
+                             "--jwks/--issuer; --audience is the preset's audience (client_id for cognito "
+                             "and google)")
+    verify.add_argument("--with", dest="preset_args", metavar="NAME=VALUE", action="append", default=[],
+                        help="an argument of the preset (repeatable), e.g. tenant=..., version=1, "
+                             "base_url=... realm=..., region=... user_pool_id=..., domain=..., issuer=...")
     verify.add_argument("--allow-http", action="store_true", help="allow http:// URLs (local test servers)")
     verify.add_argument("--timeout", metavar="SECONDS", type=float, default=5.0,
                         help="per request (default 5)")
@@ -168,12 +176,16 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
     from ..jwt import JWTVerifier
 
     token = _read_token(args.token)
-    source = _key_source(args)
+    verifier: Any
     try:
-        verifier = JWTVerifier(
-            source, issuer=args.issuer, audience=ANY_AUDIENCE if args.any_audience else args.audience,
-            algorithms=args.algorithm, leeway=args.leeway, typ=args.typ, required_claims=args.require,
-        )
+        if args.provider is not None:
+            verifier = _preset(args)
+        else:
+            verifier = JWTVerifier(
+                _key_source(args), issuer=args.issuer,
+                audience=ANY_AUDIENCE if args.any_audience else args.audience,
+                algorithms=args.algorithm, leeway=args.leeway, typ=args.typ, required_claims=args.require,
+            )
     except (TypeError, ValueError) as exc:
         raise _Failure(USAGE, str(exc)) from exc
     try:
@@ -184,6 +196,31 @@ def _verify(args: argparse.Namespace, out: TextIO) -> int:
         raise _Failure(REFUSED, f"refused: {_describe(exc)}") from exc
     out.write(json.dumps(claims, indent=2, ensure_ascii=False) + "\n")
     return OK
+
+
+def _preset(args: argparse.Namespace) -> Any:
+    """The verifier of ``--provider`` with its ``--with`` arguments and the shared options."""
+    from .. import providers
+
+    if args.jwks is not None or args.issuer is not None:
+        raise ValueError("--provider finds the keys and the issuer itself: drop --jwks and --issuer "
+                         "(Okta's issuer is --with issuer=...)")
+    arguments: dict[str, Any] = {}
+    for item in args.preset_args:
+        name, sep, value = item.partition("=")
+        if not sep or not name.isidentifier():
+            raise ValueError(f"--with takes NAME=VALUE, not {item!r}")
+        arguments[name] = int(value) if name == "version" and value.isdigit() else value
+    recipient = "client_id" if args.provider in ("cognito", "google") else "audience"
+    arguments[recipient] = ANY_AUDIENCE if args.any_audience else args.audience
+    if args.algorithm:
+        arguments["algorithms"] = args.algorithm
+    try:
+        return getattr(providers, args.provider)(
+            **arguments, leeway=args.leeway, typ=args.typ, required_claims=args.require,
+            allow_http=args.allow_http, timeout=args.timeout)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"--provider {args.provider}: {exc}") from exc
 
 
 def _describe(exc: JOSEError) -> str:

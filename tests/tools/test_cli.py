@@ -109,6 +109,39 @@ def test_verify_against_a_jwks_url_and_by_issuer_discovery() -> None:
         server.close()
 
 
+def test_verify_with_a_provider_preset() -> None:
+    server = JWKSServer()
+    try:
+        rsa = make_key("RS256", kid="r1")
+        server.respond = lambda request: Reply(200, json.dumps({"keys": [rsa.jwk]}).encode())
+        issuer = server.url("/oauth2/default")
+        claims = {"iss": issuer, "aud": "api://default", "cid": "0oa1", "scp": ["a"], "iat": now(),
+                  "exp": now() + 600}
+        accepted = run("verify", rsa.token(claims), "--provider", "okta", "--with", f"issuer={issuer}",
+                       "--audience", "api://default", "--allow-http")
+        assert accepted.returncode == 0, accepted.stderr
+        assert json.loads(accepted.stdout)["cid"] == "0oa1"
+        assert [request.path for request in server.requests] == ["/oauth2/default/v1/keys"]
+        no_cid = run("verify", rsa.token({**claims, "cid": None}), "--provider", "okta", "--with",
+                     f"issuer={issuer}", "--audience", "api://default", "--allow-http")
+        assert no_cid.returncode == 1 and "MissingClaim (code=missing_claim, claim=cid" in no_cid.stderr
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--provider", "okta", "--with", "issuer=https://dev.okta.com"], "org authorization server"),
+    (["--provider", "entra", "--with", "tenant=organizations"], "allowed_tenants"),
+    (["--provider", "entra", "--with", "tenant"], "NAME=VALUE"),
+    (["--provider", "okta", "--issuer", "https://dev.okta.com/oauth2/default"], "drop --jwks and --issuer"),
+    (["--provider", "cognito", "--with", "region=eu-west-1"], "user_pool_id"),
+    (["--provider", "nobody"], "invalid choice"),
+])
+def test_provider_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = run("verify", "x.y.z", "--audience", "6e74172b-be56-4843-9ff4-e66a39bb12e3", *args)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
 def test_keys_that_cannot_be_had_exit_3(tmp_path: Path) -> None:
     missing = run("verify", token(), "--jwks", str(tmp_path / "nope.json"), "--audience", "api")
     assert missing.returncode == 3 and "cannot read" in missing.stderr

@@ -1,0 +1,1 @@
+"""Provider presets: one module per provider, behind :mod:`jwkverify.providers`."""
