@@ -209,7 +209,8 @@ def test_7_the_jwk_is_a_public_key_that_fits_alg(es: Client) -> None:
              es.header(jwk={**es.jwk, "use": "enc"}), es.header(jwk={**es.jwk, "key_ops": ["sign"]}),
              es.header(jwk={**es.jwk, "alg": "ES384"}), es.header(jwk=p384.jwk),
              es.header(jwk={**es.jwk, "x": es.jwk["y"]}), es.header(jwk={"kty": "oct", "k": b64(b"s" * 32)}),
-             es.header(jwk={**es.jwk, "kty": "RSA"}), es.header(jwk={**es.jwk, "crv": "P-384"})]
+             es.header(jwk={**es.jwk, "kty": "RSA"}), es.header(jwk={**es.jwk, "crv": "P-384"}),
+             es.header(jwk={**es.jwk, "kty": ["EC"]}), es.header(jwk={**es.jwk, "crv": 256})]
     for header in cases:
         refused("jwk", DPoPVerifier(), es.proof(header=header), es, jkt=None)
     rsa = client("RS256", rsa_bits=1024)

@@ -119,7 +119,7 @@ def _header_key(member: object, alg: str) -> JWK:
         refuse(f"the DPoP proof's jwk contains private key members {private}; it must be a public key",
                "jwk")
     kty = member.get("kty")
-    if kty not in _ASYMMETRIC_KEY_TYPES:
+    if type(kty) is not str or kty not in _ASYMMETRIC_KEY_TYPES:
         refuse(f"the DPoP proof's jwk has kty {clip(kty)}; an asymmetric key (RSA, EC, OKP) is needed",
                "jwk")
     try:
