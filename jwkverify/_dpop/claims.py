@@ -82,12 +82,13 @@ def check_time(iat: float, now: float, max_age: float, leeway: float) -> None:
         refuse(f"the DPoP proof was made {now - iat:.0f} s ago; at most {max_age:g} s are accepted", "iat")
 
 
-def check_token(ath: str | None, access_token: str) -> None:
-    """RFC 9449 §4.3 item 12, §7: ``ath`` is the hash of the access token it comes with."""
+def check_token(ath: str | None, token_hash: str) -> None:
+    """RFC 9449 §4.3 item 12, §7: ``ath`` is the hash (:func:`access_token_hash`) of the
+    access token it comes with."""
     if ath is None:
         refuse("the DPoP proof has no 'ath' claim; a proof sent with an access token must (RFC 9449 §7)",
                "ath")
-    if ath != access_token_hash(access_token):
+    if ath != token_hash:
         refuse("the DPoP proof's 'ath' is not the hash of this access token", "ath")
 
 

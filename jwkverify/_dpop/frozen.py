@@ -12,7 +12,10 @@ def freeze(value: dict[str, Any]) -> MappingProxyType[str, Any]:
     """A read-only view of freshly decoded JSON that no one else holds: objects become
     read-only mappings and arrays tuples, at every depth. Iterative, since decoded JSON
     may nest as deep as the parser allows."""
-    if not any(type(item) is dict or type(item) is list for item in value.values()):
+    for item in value.values():
+        if type(item) is dict or type(item) is list:
+            break
+    else:
         return MappingProxyType(value)  # the usual claims: flat, nothing to walk
     order: list[Any] = []
     pending: list[Any] = [value]

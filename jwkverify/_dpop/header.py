@@ -72,16 +72,16 @@ def split_proof(proof: str, max_size: int) -> tuple[str, str, bytes, bytes]:
         refuse("the DPoP proof is not a JWT: it has non-ASCII characters", "format")
     if len(proof) > max_size:
         refuse(f"the DPoP proof is longer than {max_size} characters", "format")
-    segments = proof.split(".")
-    if len(segments) != 3:
-        refuse(f"the DPoP proof is not a signed JWT: it has {len(segments)} segments, not 3", "format")
-    header_segment, payload_segment, signature_segment = segments
+    dots = proof.count(".")
+    if dots != 2:
+        refuse(f"the DPoP proof is not a signed JWT: it has {dots + 1} segments, not 3", "format")
+    signing_input, _, signature_segment = proof.rpartition(".")
+    header_segment, _, payload_segment = signing_input.partition(".")
     try:
         signature = b64url_decode(signature_segment)
     except Base64Error as exc:
         refuse(f"the DPoP proof's signature segment is {exc}", "format", exc)
-    signing_input = proof[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
-    return header_segment, payload_segment, signing_input, signature
+    return header_segment, payload_segment, signing_input.encode("ascii"), signature
 
 
 def check_header(proof: str, max_size: int, allowed: frozenset[str]) -> ProofKey:

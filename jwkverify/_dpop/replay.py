@@ -14,7 +14,6 @@ import heapq
 import threading
 from typing import Final, Protocol, runtime_checkable
 
-from .._codec.base64url import b64url_encode
 from ..errors import InvalidDPoPProof
 
 __all__ = ["DEFAULT_MAX_ENTRIES", "MemoryReplayCache", "ReplayCache", "replay_key"]
@@ -42,10 +41,10 @@ class ReplayCache(Protocol):
 
 
 def replay_key(thumbprint: str, jti: str) -> str:
-    """The key a proof is recorded under: 43 characters whatever the ``jti`` (RFC 9449
-    §11.1 suggests storing a hash), and distinct per client key."""
-    digest = hashlib.sha256(f"{thumbprint}.{jti}".encode("utf-8", "surrogatepass")).digest()
-    return b64url_encode(digest)
+    """The key a proof is recorded under: 64 hex digits whatever the ``jti`` (RFC 9449
+    §11.1 suggests storing a hash), and distinct per client key (a thumbprint is
+    base64url, so the "." between the two is unambiguous)."""
+    return hashlib.sha256(f"{thumbprint}.{jti}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class MemoryReplayCache:
