@@ -4,14 +4,16 @@ what they accepted, keys expire with the proof's window, and an outage refuses (
 from __future__ import annotations
 
 import asyncio
+import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from dpop_proofs import NOW, TOKEN, URL, Client, client
+from dpop_proofs import NOW, TOKEN, URL, Client, ath, client
 from redis_server import RedisServer, redis_module
 
 from jwkverify._dpop.replay import replay_key
@@ -147,3 +149,18 @@ def test_without_redis_py_the_error_names_the_extra() -> None:
             "except ImportError as exc:\n    print(exc)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert 'pip install "jwkverify[redis]"' in result.stdout
+
+
+def test_the_redis_example_of_the_docs_runs(server: RedisServer, es: Client) -> None:
+    """docs/dpop.md's Redis block cannot run where no Redis is; here it runs against one."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "dpop.md").read_text(encoding="utf-8")
+    found = re.search(r"<!-- not-runnable: needs a running Redis;[^\n]*-->\n```python\n(.*?)```", page, re.S)
+    assert found is not None, "the Redis example of docs/dpop.md moved"
+
+    def new_proof(token: str, **claims: Any) -> str:
+        return es.proof(htu="https://api.example.com/notes", iat=int(time.time()), ath=ath(token), **claims)
+
+    namespace: dict[str, Any] = {"REDIS_URL": server.url, "access_token": TOKEN, "client": es,
+                                 "new_proof": new_proof, "InvalidDPoPProof": InvalidDPoPProof}
+    exec(compile(found.group(1), "docs/dpop.md (Redis example)", "exec"), namespace)
+    assert isinstance(namespace["replica_b"], DPoPVerifier)
