@@ -364,6 +364,11 @@ def test_the_key_cache_is_per_verifier_policy(es: Client) -> None:
         who = client("Ed25519")
         assert check(verifier, who.proof(), who).thumbprint == who.jkt
     assert check(verifier, es.proof(), es).thumbprint == es.jkt
+    # A header too long to keep (an extension member of 3,000 characters) is checked every time.
+    long_header = es.header(x5u_note="n" * 3000)
+    for _ in range(2):
+        assert check(verifier, es.proof(header=long_header), es).header["x5u_note"] == "n" * 3000
+    assert all(len(segment) <= 2048 for segment in verifier._keys)  # type: ignore[attr-defined]
 
 
 # -- the errors, the options, and the token's cnf -----------------------------------------------
