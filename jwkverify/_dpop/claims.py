@@ -93,7 +93,11 @@ def check_token(ath: str | None, token_hash: str) -> None:
 
 
 def access_token_hash(access_token: str) -> str:
-    """``ath`` (RFC 9449 §4.2): base64url of the SHA-256 of the token's ASCII octets."""
+    """``ath`` (RFC 9449 §4.2): base64url of the SHA-256 of the token's ASCII octets.
+
+    Raises:
+        InvalidDPoPProof: the token is not ASCII (``check="ath"``): no proof can match it.
+    """
     try:
         octets = access_token.encode("ascii")
     except UnicodeEncodeError as exc:

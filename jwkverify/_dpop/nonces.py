@@ -23,7 +23,7 @@ __all__ = ["DEFAULT_NONCE_PERIOD", "HMACNonceSource", "NonceSource"]
 #: §11.2) is usable for two minutes at most.
 DEFAULT_NONCE_PERIOD: Final = 60.0
 _MIN_SECRET: Final = 32
-_CONTEXT: Final = b"jwkverify DPoP nonce v1\x00"
+_CONTEXT: Final = b"jwkverify DPoP nonce v1:"
 
 
 @runtime_checkable
@@ -77,5 +77,5 @@ class HMACNonceSource:
         return math.floor(now / self._period)
 
     def _nonce(self, step: int) -> str:
-        message = _CONTEXT + step.to_bytes(8, "big", signed=True)
+        message = _CONTEXT + str(step).encode("ascii")  # any integer, however far the clock
         return b64url_encode(hmac.new(self._key, message, hashlib.sha256).digest())

@@ -153,7 +153,11 @@ class DPoPVerifier:
         self, proof: ProofInput, *, method: str, url: str, access_token: str, jkt: str | None,
         now: Moment = None,
     ) -> VerifiedProof:
-        """:meth:`verify` for async code: the replay store is asked without blocking."""
+        """:meth:`verify` for async code: the replay store is asked without blocking.
+
+        Raises:
+            InvalidDPoPProof, UseDPoPNonce, ReplayStoreUnavailable: as :meth:`verify`.
+        """
         checked, key, moment, ends = self._check(proof, method, url, access_token, jkt=jkt, now=now)
         if not await self._replay.remember_async(key, now=moment, expires_at=ends):
             refuse("the DPoP proof was used before (a replay); every request needs a new proof", "replay")
