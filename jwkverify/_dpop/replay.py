@@ -19,7 +19,7 @@ from ..errors import InvalidDPoPProof
 __all__ = ["DEFAULT_MAX_ENTRIES", "MemoryReplayCache", "ReplayCache", "replay_key"]
 
 #: Proofs a :class:`MemoryReplayCache` remembers at most by default: every proof of
-#: 330 requests a second over 5 minutes, in about 30 MB.
+#: 330 requests a second over 5 minutes, in about 25 MB (measured: 24 MB).
 DEFAULT_MAX_ENTRIES: Final = 100_000
 
 
