@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-TARGETS = ("token", "claims", "jwk", "remote", "mutation")
+TARGETS = ("token", "claims", "jwk", "remote", "mutation", "dpop")
 #: Longest input libFuzzer makes per target (the inputs bounds are far below the
 #: library's own limits, which the targets lower so a fuzzer can cross them).
-MAX_LEN = {"token": 8192, "claims": 4096, "jwk": 8192, "remote": 16384, "mutation": 256}
+MAX_LEN = {"token": 8192, "claims": 4096, "jwk": 8192, "remote": 16384, "mutation": 256, "dpop": 4096}
 DICTIONARY = HERE / "jose.dict"
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ClaimError",
     "ExpiredToken",
     "InvalidAudience",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidKey",
     "InvalidKeySet",
@@ -26,7 +27,9 @@ __all__ = [
     "MalformedToken",
     "MissingClaim",
     "NotYetValid",
+    "ReplayStoreUnavailable",
     "UnsupportedAlgorithm",
+    "UseDPoPNonce",
 ]
 
 
@@ -132,6 +135,46 @@ class MissingClaim(ClaimError):
     """A claim required by the verifier's options is absent."""
 
     code = "missing_claim"
+
+
+class InvalidDPoPProof(JOSEError):
+    """A DPoP proof (RFC 9449 §4.3) was refused: missing, repeated, malformed, badly
+    signed, made for another request, too old, replayed, or bound to another key.
+
+    ``check`` names the check that failed, one of ``"count"``, ``"format"``,
+    ``"typ"``, ``"alg"``, ``"jwk"``, ``"signature"``, ``"claims"``, ``"htm"``,
+    ``"htu"``, ``"iat"``, ``"ath"``, ``"jkt"``, ``"nonce"`` or ``"replay"``: an
+    adapter may answer a ``"jkt"`` failure (the proof's key is not the token's) with
+    ``invalid_token``, as RFC 9449 §7.1 does. Never a server error: everything in a
+    proof, its key included, comes from the client.
+    """
+
+    code = "invalid_dpop_proof"
+
+    def __init__(self, message: str, *, check: str) -> None:
+        super().__init__(message)
+        self.check = check
+
+
+class UseDPoPNonce(JOSEError):
+    """The server requires a DPoP nonce (RFC 9449 §9) and the proof has none, or an
+    old one. ``nonce`` is the fresh value to send back in a ``DPoP-Nonce`` header;
+    the client retries with it."""
+
+    code = "use_dpop_nonce"
+
+    def __init__(self, message: str, *, nonce: str) -> None:
+        super().__init__(message)
+        self.nonce = nonce
+
+
+class ReplayStoreUnavailable(JOSEError):
+    """The shared store that remembers DPoP proofs (Redis) could not be reached, so
+    whether a proof is a replay is unknown: the request is refused, with 503, never
+    accepted. Nothing is wrong with the proof; the client may retry later."""
+
+    code = "replay_store_unavailable"
+    status_hint = 503
 
 
 def clip(value: object, limit: int = 40) -> str:

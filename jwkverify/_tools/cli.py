@@ -135,8 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _read_token(argument: str) -> str:
     text = sys.stdin.read() if argument == "-" else argument
     token = text.strip()
-    if token[:7].lower() == "bearer ":
-        token = token[7:].strip()
+    scheme, _, rest = token.partition(" ")
+    if rest and scheme.lower() in ("bearer", "dpop"):  # pasted with its Authorization scheme
+        token = rest.strip()
     if not token:
         raise _Failure(USAGE, "no token: pass it as an argument or on stdin")
     return token
@@ -278,15 +279,40 @@ def _relative(delta: float) -> str:
     return "now"  # pragma: no cover
 
 
+#: What each confirmation method of a token's ``cnf`` claim binds it to.
+_CONFIRMATIONS = {
+    "jkt": "DPoP (RFC 9449): only with a proof signed by the key of this RFC 7638 thumbprint",
+    "x5t#S256": "mutual TLS (RFC 8705): only over TLS with the client certificate of this hash",
+    "jwk": "proof of possession of this key (RFC 7800)",
+    "jku": "proof of possession of a key at this URL (RFC 7800)",
+    "kid": "proof of possession of the key with this kid (RFC 7800)",
+}
+
+
+def _confirmation(claims: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """What the token is bound to (its ``cnf`` claim, RFC 7800), member by member."""
+    if "cnf" not in claims:
+        return None
+    cnf = claims["cnf"]
+    if not isinstance(cnf, dict):
+        return [{"member": None, "value": cnf, "meaning": "malformed: cnf must be a JSON object"}]
+    unknown = "unknown confirmation method"
+    return [{"member": name, "value": value, "meaning": _CONFIRMATIONS.get(name, unknown)}
+            for name, value in cnf.items()]
+
+
 def _inspect(args: argparse.Namespace, out: TextIO) -> int:
     import time
 
     header, claims, signature_size = _decode(_read_token(args.token))
     times = _times(claims, time.time())
     expired = isinstance(claims.get("exp"), int | float) and claims["exp"] <= time.time()
+    bound = _confirmation(claims)
     if args.json:
         document = {"verified": False, "header": header, "claims": claims, "times": times,
                     "signature_bytes": signature_size}
+        if bound is not None:
+            document["confirmation"] = bound
         out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         return OK
     lines = [_WARNING, "", "header:", json.dumps(header, indent=2, ensure_ascii=False), "",
@@ -296,6 +322,11 @@ def _inspect(args: argparse.Namespace, out: TextIO) -> int:
         lines += [f"  {name}  {text}" for name, text in times.items()]
         if expired:
             lines.append("  (exp has passed: the token has expired)")
+        lines.append("")
+    if bound is not None:
+        lines.append("bound to (cnf):")
+        lines += [f"  {entry['member'] or 'cnf'}  {json.dumps(entry['value'], ensure_ascii=False)}"
+                  f"\n    {entry['meaning']}" for entry in bound]
         lines.append("")
     lines.append(f"signature: {signature_size} bytes, not checked")
     out.write("\n".join(lines) + "\n")

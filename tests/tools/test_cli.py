@@ -196,6 +196,31 @@ def test_inspect_json_and_a_token_that_would_never_verify() -> None:
     assert document["signature_bytes"] == 0 and "exp" in document["times"]
 
 
+def test_inspect_shows_what_a_token_is_bound_to(capsys: pytest.CaptureFixture[str]) -> None:
+    jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"  # RFC 9449 §6.1
+    bound = token(cnf={"jkt": jkt, "x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"})
+    assert main(["inspect", f"DPoP {bound}"]) == 0  # pasted with its Authorization scheme
+    out = capsys.readouterr().out
+    assert "bound to (cnf):" in out and f'jkt  "{jkt}"' in out and "DPoP (RFC 9449)" in out
+    assert "mutual TLS (RFC 8705)" in out
+    assert main(["inspect", "--json", bound]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["confirmation"][0] == {"member": "jkt", "value": jkt, "meaning": _meaning("jkt")}
+    assert main(["inspect", "--json", token(cnf="not an object")]) == 0
+    assert "malformed" in json.loads(capsys.readouterr().out)["confirmation"][0]["meaning"]
+    assert main(["inspect", "--json", token(cnf={"future": 1})]) == 0
+    assert json.loads(capsys.readouterr().out)["confirmation"][0]["meaning"] == "unknown confirmation method"
+    assert main(["inspect", "--json", token()]) == 0
+    assert "confirmation" not in json.loads(capsys.readouterr().out)
+    assert main(["inspect", token()]) == 0 and "bound to" not in capsys.readouterr().out
+
+
+def _meaning(member: str) -> str:
+    from jwkverify._tools.cli import _CONFIRMATIONS
+
+    return _CONFIRMATIONS[member]
+
+
 @pytest.mark.parametrize("bad", ["abc", "a.b", "!!.e30.", "e30.bm90IGpzb24.", "e30.e30.sig!"])
 def test_inspect_undecodable_exits_1(bad: str) -> None:
     result = run("inspect", bad)
