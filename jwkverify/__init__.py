@@ -8,6 +8,7 @@ from .errors import (
     ClaimError,
     ExpiredToken,
     InvalidAudience,
+    InvalidDPoPProof,
     InvalidIssuer,
     InvalidKey,
     InvalidKeySet,
@@ -18,7 +19,9 @@ from .errors import (
     MalformedToken,
     MissingClaim,
     NotYetValid,
+    ReplayStoreUnavailable,
     UnsupportedAlgorithm,
+    UseDPoPNonce,
 )
 from .issuers import MultiIssuerVerifier
 from .jwk import JWK
@@ -35,6 +38,7 @@ __all__ = [
     "ClaimError",
     "ExpiredToken",
     "InvalidAudience",
+    "InvalidDPoPProof",
     "InvalidIssuer",
     "InvalidKey",
     "InvalidKeySet",
@@ -51,8 +55,10 @@ __all__ = [
     "NotYetValid",
     "RemoteJWKSet",
     "RemoteJWKSetState",
+    "ReplayStoreUnavailable",
     "SkippedKey",
     "UnsupportedAlgorithm",
+    "UseDPoPNonce",
     "VerifiedJWS",
     "VerifiedToken",
     "backend_name",
