@@ -94,7 +94,7 @@ def test_hot_path_takes_no_lock_and_does_no_io(server: JWKSServer, clock: Clock)
     tokens = [KEY_A.token({"n": n}) for n in range(50)] + [KEY_C.token({"n": n}) for n in range(50)]
     verifier.verify(tokens[0])
     results: list[Any] = []
-    with keys._lock:  # were the hot path to take the lock, the thread below would hang
+    with keys._engine.lock:  # were the hot path to take the lock, the thread below would hang
         worker = threading.Thread(target=lambda: results.extend(verifier.verify(t) for t in tokens))
         worker.start()
         worker.join(5)
