@@ -32,6 +32,9 @@ from .jwk import JWK
 
 if TYPE_CHECKING:
     import ssl
+    from types import TracebackType
+
+    from .observe import Observer
 
 __all__ = ["RemoteJWKSet", "RemoteJWKSetState"]
 
@@ -39,7 +42,19 @@ __all__ = ["RemoteJWKSet", "RemoteJWKSetState"]
 class RemoteJWKSet:
     """A JWK Set fetched over HTTPS and cached: a key source for every verifier.
 
-    Build one per provider and share it across threads and tasks.
+    Build one per provider and share it across threads and tasks. A request whose
+    key the cached set holds never waits for the provider: past the set's freshness
+    it is answered from the stale set at once while one refresh runs off the request
+    path (stale-while-revalidate) -- in a daemon thread for a sync caller, in a task
+    of the caller's event loop for an async one. Such a refresh ends within about
+    ``timeout`` (twice that when discovery runs too). Only a lookup with no usable
+    set, or for an unknown ``kid`` (at most one fetch per ``cooldown``), waits for a
+    fetch, and not even that while the provider is failing and a usable set exists.
+
+    :meth:`close` / :meth:`aclose` (or ``with`` / ``async with``) stop it fetching
+    and wait for a background refresh still running; a closed set still serves its
+    cached keys while they are usable. Without them nothing leaks either: threads
+    are daemons, and tasks end with their loop.
     """
 
     __slots__ = ("_engine",)
@@ -60,6 +75,7 @@ class RemoteJWKSet:
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        observer: Observer | None = None,
     ) -> None:
         """A remote set at ``url``; nothing is fetched until a key is needed.
 
@@ -78,6 +94,9 @@ class RemoteJWKSet:
         - ``ssl_context``: for the built-in client; must verify certificates and names.
         - ``clock``: monotonic seconds for freshness; ``wall_clock``: epoch seconds,
           only for :attr:`state`, :meth:`export` and :meth:`import_state`.
+        - ``observer``: receives each key-set event (:data:`~jwkverify.observe.KEYSET_EVENTS`)
+          as ``observer.keyset_event(event, source)``; e.g. a
+          :class:`~jwkverify.observe.Counters`. It must be cheap and must not raise.
 
         Raises:
             TypeError, ValueError: an option is invalid, or ``url`` is not https.
@@ -88,7 +107,7 @@ class RemoteJWKSet:
             url, None, timeout=timeout, cache_ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale,
             max_bytes=max_bytes, headers=headers, fetch=fetch, fetch_async=fetch_async,
             allow_http=allow_http, ssl_context=ssl_context, clock=clock, wall_clock=wall_clock,
-            observer=None, log=logging.getLogger(__name__)))
+            observer=observer, log=logging.getLogger(__name__)))
 
     @classmethod
     def from_issuer(
@@ -107,6 +126,7 @@ class RemoteJWKSet:
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        observer: Observer | None = None,
     ) -> RemoteJWKSet:
         """The key set of ``issuer``, found by OpenID Connect or RFC 8414 discovery.
 
@@ -128,7 +148,7 @@ class RemoteJWKSet:
             None, issuer, timeout=timeout, cache_ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale,
             max_bytes=max_bytes, headers=headers, fetch=fetch, fetch_async=fetch_async,
             allow_http=allow_http, ssl_context=ssl_context, clock=clock, wall_clock=wall_clock,
-            observer=None, log=logging.getLogger(__name__)))
+            observer=observer, log=logging.getLogger(__name__)))
         return self
 
     # -- key source --------------------------------------------------------------
@@ -136,9 +156,10 @@ class RemoteJWKSet:
     def keys_for(self, alg: str, kid: str | None) -> Sequence[JWK]:
         """Key-source protocol: the keys that may verify ``alg`` for ``kid``.
 
-        A fresh set that knows ``kid`` answers at once: no lock, no I/O. Otherwise
-        this may fetch (for an unknown ``kid`` at most once per ``cooldown``), wait
-        for the fetch in flight, or serve a stale set while the provider is down.
+        A fresh set that knows ``kid`` answers at once: no lock, no I/O. A stale but
+        usable set that knows it answers at once too, and starts a refresh in a
+        background thread. Otherwise this may fetch (for an unknown ``kid`` at most once
+        per ``cooldown``) or wait for the fetch in flight.
 
         Raises:
             KeyNotFound: no key has that ``kid`` (or none fits ``alg``), after any
@@ -158,6 +179,8 @@ class RemoteJWKSet:
     async def keys_for_async(self, alg: str, kid: str | None) -> Sequence[JWK]:
         """Async form of :meth:`keys_for`; fetches and waits without blocking the loop.
 
+        A background refresh runs as a task of the running loop.
+
         Raises:
             KeyNotFound, AlgorithmNotAllowed, KeySetFetchError: as :meth:`keys_for`.
         """
@@ -175,7 +198,8 @@ class RemoteJWKSet:
         For start-up (fail fast, warm the cache) and operator tools, not per request.
 
         Raises:
-            KeySetFetchError: the fetch failed; a cached set, if any, is kept.
+            KeySetFetchError: the fetch failed (a cached set, if any, is kept), or the
+                set is closed.
         """
         runner.refresh(self._engine)
 
@@ -183,9 +207,41 @@ class RemoteJWKSet:
         """Async form of :meth:`refresh`.
 
         Raises:
-            KeySetFetchError: the fetch failed; a cached set, if any, is kept.
+            KeySetFetchError: the fetch failed (a cached set, if any, is kept), or the
+                set is closed.
         """
         await runner.refresh_async(self._engine)
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop fetching; cancel background refresh tasks and wait for refresh threads.
+
+        A refresh thread still running is waited for (it ends within about
+        ``timeout``, twice that with discovery); its outcome is still applied. From
+        then on no fetch starts: lookups are answered from the cached set while it is
+        usable, and :meth:`refresh` raises. Idempotent. From async code, prefer
+        :meth:`aclose`, which does not block the loop.
+        """
+        runner.close(self._engine)
+
+    async def aclose(self) -> None:
+        """Async form of :meth:`close`: cancels and awaits this loop's refresh tasks."""
+        await runner.close_async(self._engine)
+
+    def __enter__(self) -> RemoteJWKSet:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+    async def __aenter__(self) -> RemoteJWKSet:
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.aclose()
 
     # -- operators -----------------------------------------------------------------
 

@@ -11,11 +11,12 @@ reporting their outcomes :mod:`.report`'s.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ..errors import JOSEError, KeyNotFound, KeySetFetchError, clip
 from ..jwk import JWK
+from .background import Background
 from .cache_policy import Action, Freshness
 from .flight import Flight
 from .http import redact
@@ -23,7 +24,7 @@ from .options import Settings
 from .report import Reporter
 from .snapshot import Exchange, Fetched, NotModified, Outcome, Snapshot, exchange
 
-__all__ = ["Engine", "Turn"]
+__all__ = ["Engine", "Launcher", "Turn"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +35,15 @@ class Turn:
     leads: bool
 
 
+#: Starts a flight's attempt off the request path (a thread, or a task of the running loop).
+Launcher = Callable[["Engine", Flight[Snapshot]], None]
+
+
 class Engine:
     """The state of one remote key set and the decisions about it; shared by threads and tasks."""
 
-    __slots__ = ("clock", "flight", "issuer", "last_error", "lock", "policy", "reporter", "snapshot",
-                 "transport", "url", "wall_clock")
+    __slots__ = ("background", "clock", "flight", "issuer", "last_error", "lock", "policy", "reporter",
+                 "snapshot", "transport", "url", "wall_clock")
 
     snapshot: Snapshot | None
 
@@ -53,16 +58,24 @@ class Engine:
         self.flight: Flight[Snapshot] | None = None
         self.snapshot = None
         self.last_error: KeySetFetchError | None = None
-        self.reporter = Reporter(settings.log, settings.observer, self.where)
+        self.reporter = Reporter(settings.log, settings.observer, self.where, self.source)
+        self.background = Background(settings.log)
 
     def where(self) -> str:
         """Where the set comes from, fit for messages and logs (no query, no credentials)."""
         return redact(self.url) if self.url is not None else f"issuer {self.issuer!r}"
 
+    def source(self) -> str:
+        """Where the set comes from, as observers see it: the URL without query, or ``issuer <url>``."""
+        return redact(self.url) if self.url is not None else f"issuer {self.issuer}"
+
     # -- decisions, under the lock ----------------------------------------------------
 
-    def plan(self, alg: str, kid: str | None, *, final: bool) -> Sequence[JWK] | Turn:
+    def plan(self, alg: str, kid: str | None, *, final: bool, launch: Launcher) -> Sequence[JWK] | Turn:
         """The keys to return, or the flight to run or join.
+
+        When the usable set answers but is due for a refresh, the refresh is started
+        with ``launch`` and the caller is answered at once.
 
         Raises:
             KeyNotFound, AlgorithmNotAllowed: the usable set refuses the lookup.
@@ -81,24 +94,41 @@ class Engine:
             answered = snapshot is not None and not isinstance(refusal, KeyNotFound)
             action = self.policy.decide(now, snapshot.freshness if snapshot is not None else None,
                                         answered, final=final)
-            if action is Action.SERVE or action is Action.NOT_FOUND:
-                if keys is None:
-                    raise refusal or KeyNotFound(f"no key for kid {clip(kid)}")
-                return keys
             if action is Action.UNAVAILABLE:
                 raise self.unavailable()
             if action is Action.WAIT and self.flight is not None:
                 return Turn(self.flight, leads=False)
-            return Turn(self._start(now), leads=True)
+            if action is Action.FETCH or action is Action.WAIT:
+                return Turn(self._start(now), leads=True)
+            started = self._start(now) if action is Action.REFRESH else None
+        if started is not None:
+            self.reporter.refresh_started(snapshot, now)
+            launch(self, started)
+        if keys is None:
+            raise refusal or KeyNotFound(f"no key for kid {clip(kid)}")
+        if snapshot is not None and now >= snapshot.fresh_until:
+            self.reporter.stale_served()
+        return keys
 
     def claim(self) -> Turn:
-        """The flight a forced refresh runs (a new one) or joins (the one in flight)."""
+        """The flight a forced refresh runs (a new one) or joins (the one in flight).
+
+        Raises:
+            KeySetFetchError: the set is closed.
+        """
         now = self.clock()
         with self.lock:
             flight = self.flight
             if flight is not None and self.policy.in_flight(now) is flight.attempt:
                 return Turn(flight, leads=False)
+            if self.policy.closed:
+                raise KeySetFetchError(f"the key set of {self.where()} is closed: it fetches no more")
             return Turn(self._start(now), leads=True)
+
+    def close(self) -> None:
+        """Start no fetch from now on; the cached set is still served while usable."""
+        with self.lock:
+            self.policy.close()
 
     def _start(self, now: float) -> Flight[Snapshot]:
         flight = Flight(self.policy.begin(now), self.snapshot)
@@ -107,7 +137,8 @@ class Engine:
 
     def unavailable(self) -> KeySetFetchError:
         """The error for a lookup with no usable set; the last fetch failure is its cause."""
-        reason = self.policy.last_error or "the fetch in flight did not finish in time"
+        reason = ("the key set is closed" if self.policy.closed and self.policy.last_error is None
+                  else self.policy.last_error or "the fetch in flight did not finish in time")
         error = KeySetFetchError(f"no usable key set from {self.where()}: {reason}")
         error.__cause__ = self.last_error
         return error

@@ -8,6 +8,7 @@ exchange with the :class:`.transport.Transport`) or wait for the one in flight.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from ..jwk import JWK
 from .engine import Engine, Turn
@@ -15,7 +16,8 @@ from .flight import Flight
 from .http import Request
 from .snapshot import Snapshot, step
 
-__all__ = ["lookup", "lookup_async", "refresh", "refresh_async", "run", "run_async"]
+__all__ = ["close", "close_async", "in_task", "in_thread", "lookup", "lookup_async", "refresh",
+           "refresh_async", "run", "run_async"]
 
 
 def lookup(engine: Engine, alg: str, kid: str | None) -> Sequence[JWK]:
@@ -26,7 +28,7 @@ def lookup(engine: Engine, alg: str, kid: str | None) -> Sequence[JWK]:
     """
     final = False
     while True:
-        turn = engine.plan(alg, kid, final=final)
+        turn = engine.plan(alg, kid, final=final, launch=in_thread)
         if not isinstance(turn, Turn):
             return turn
         if turn.leads:
@@ -44,7 +46,7 @@ async def lookup_async(engine: Engine, alg: str, kid: str | None) -> Sequence[JW
     """
     final = False
     while True:
-        turn = engine.plan(alg, kid, final=final)
+        turn = engine.plan(alg, kid, final=final, launch=in_task)
         if not isinstance(turn, Turn):
             return turn
         if turn.leads:
@@ -80,6 +82,28 @@ async def refresh_async(engine: Engine) -> None:
     else:
         await turn.flight.wait_async(engine.policy.wait_limit)
     engine.raise_for(turn.flight)
+
+
+def in_thread(engine: Engine, flight: Flight[Snapshot]) -> None:
+    """Run ``flight``'s attempt off the request path of a sync caller: in a daemon thread."""
+    engine.background.start_thread(partial(run, engine, flight), partial(engine.abandon, flight))
+
+
+def in_task(engine: Engine, flight: Flight[Snapshot]) -> None:
+    """Run ``flight``'s attempt off the request path of an async caller: in a task of its loop."""
+    flight.task = engine.background.start_task(attempt_async(engine, flight))
+
+
+def close(engine: Engine) -> None:
+    """Start no fetch from now on; cancel the background tasks and wait for the threads."""
+    engine.close()
+    engine.background.close(engine.policy.wait_limit)
+
+
+async def close_async(engine: Engine) -> None:
+    """Async form of :func:`close`: waits for this loop's tasks, and for the threads off the loop."""
+    engine.close()
+    await engine.background.aclose(engine.policy.wait_limit)
 
 
 def run(engine: Engine, flight: Flight[Snapshot]) -> None:
