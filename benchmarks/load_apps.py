@@ -6,6 +6,9 @@ stateless streamable HTTP app) behind the variant named by ``LOAD_VARIANT``:
 - ``jwkverify``: :class:`jwkverify.asgi.BearerAuthMiddleware` and
   :func:`jwkverify.mcp.protect_mcp_app` over one :class:`~jwkverify.JWTVerifier`
   whose keys come from ``RemoteJWKSet.from_issuer`` (discovery);
+- ``jwkverify-quiet``: the same with the ``jwkverify`` logger at WARNING: the MCP SDK's
+  ``MCPServer`` sets up a rich INFO handler on the root logger, and the ASGI middleware
+  logs each refused token at INFO, so this shows what those records cost;
 - ``none``: the same apps without authentication;
 - ``pyjwt``: a small middleware over PyJWT's ``PyJWKClient`` + ``jwt.decode``;
 - ``fastmcp``: a small middleware over FastMCP's ``JWTVerifier.verify_token``.
@@ -196,7 +199,7 @@ def build() -> App:
 
     mcp: App = server.streamable_http_app(json_response=True, stateless_http=True)
     stats: Callable[[], dict[str, Any]] = lambda: {"pid": os.getpid(), "rss_kib": rss_kib()}  # noqa: E731
-    if variant == "jwkverify":
+    if variant in ("jwkverify", "jwkverify-quiet"):
         from jwkverify import JWTVerifier, RemoteJWKSet
         from jwkverify.asgi import BearerAuthMiddleware
         from jwkverify.mcp import protect_mcp_app
@@ -207,6 +210,10 @@ def build() -> App:
                                         cooldown=cooldown, observer=counters,
                                         headers={"X-Worker": str(os.getpid())})
         verifier = JWTVerifier(keys, issuer=issuer, audience=audience, algorithms=[alg], cache_size=4096)
+        if variant == "jwkverify-quiet":  # refusals not logged: MCPServer set the root logger to INFO
+            import logging
+
+            logging.getLogger("jwkverify").setLevel(logging.WARNING)
         api = BearerAuthMiddleware(api, verifier, resource=audience, authorization_servers=[issuer])
         mcp = protect_mcp_app(mcp, verifier, resource=audience, authorization_servers=[issuer])
 

@@ -21,6 +21,11 @@ from load_tokens import ACCEPT
 
 __all__ = ["judge", "judge_run", "provider_bound", "write_report"]
 
+#: The jwkverify column ratios are taken against: refusal records off (see load_apps.py).
+REFERENCE = "jwkverify-quiet"
+LABELS = {"none": "no auth", "jwkverify": "jwkverify\n(INFO per\nrefusal)", "jwkverify-quiet": "jwkverify",
+          "pyjwt": "PyJWT\nPyJWKClient", "fastmcp": "FastMCP\nJWTVerifier"}
+
 
 def rate(record: dict[str, Any]) -> float:
     summary = record["wrk"]
@@ -28,8 +33,14 @@ def rate(record: dict[str, Any]) -> float:
 
 
 def per_cpu(record: dict[str, Any]) -> float:
-    """Requests per CPU-second of the server's workers: steadier than req/s on a shared machine."""
-    return float(record["wrk"]["requests"] / record["cpu_s"]) if record.get("cpu_s") else 0.0
+    """Requests per CPU-second of the server's workers: steadier than req/s on a shared machine.
+
+    0 (shown as "-") with several workers: ``/_stats`` reaches a random worker, so the CPU
+    time of each is not reliably read before and after.
+    """
+    if record.get("workers", 1) > 1 or not record.get("cpu_s"):
+        return 0.0
+    return float(record["wrk"]["requests"] / record["cpu_s"])
 
 
 def lag(record: dict[str, Any]) -> str:
@@ -91,7 +102,7 @@ def judge_run(results: dict[str, Any]) -> dict[str, Any]:
         record["verdicts"] = tally
         missing += tally["missing_retry_after"]
         errors += tally["error"]
-        if record.get("variant", "jwkverify") == "jwkverify":
+        if record.get("variant", "jwkverify").startswith("jwkverify"):
             wrong += tally["wrong"]
             unexpected += tally["unexpected_503"]
     for record in results.get("phases", ()):
@@ -145,18 +156,20 @@ def phase_table(results: dict[str, Any]) -> list[str]:
 def compared_table(results: dict[str, Any]) -> list[str]:
     records = results["compared"]
     none = next(rate(r) for r in records if r["variant"] == "none")
-    ours = next(rate(r) for r in records if r["variant"] == "jwkverify" and r["workers"] == 1)
+    ours = next(rate(r) for r in records if r["variant"] == REFERENCE and r["workers"] == 1)
     none_cpu = next(per_cpu(r) for r in records if r["variant"] == "none")
-    ours_cpu = next(per_cpu(r) for r in records if r["variant"] == "jwkverify" and r["workers"] == 1)
-    rows = ["| server | workers | req/s | vs no auth | jwkverify vs it | req per server CPU-s | vs no auth | "
-            "jwkverify vs it | p50 ms | p99 ms | max ms | wrong verdicts | provider requests |",
+    ours_cpu = next(per_cpu(r) for r in records if r["variant"] == REFERENCE and r["workers"] == 1)
+    rows = ["| server | workers | req/s | vs no auth | jwkverify-quiet ÷ it | req per server CPU-s | "
+            "vs no auth | jwkverify-quiet ÷ it | p50 ms | p99 ms | max ms | wrong verdicts | "
+            "provider requests |",
             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     for record in records:
         summary, value = record["wrk"], rate(record)
         provider = ", ".join(f"{count}" for count in record["provider"].values()) or "0"
         cpu = per_cpu(record)
+        cpu_text = f"{cpu:.0f} | {cpu / none_cpu:.2f}x | {ours_cpu / cpu:.2f}x" if cpu else "- | - | -"
         rows.append(f"| {record['variant']} | {record['workers']} | {value:.0f} | {value / none:.2f}x | "
-                    f"{ours / value:.2f}x | {cpu:.0f} | {cpu / none_cpu:.2f}x | {ours_cpu / cpu:.2f}x | "
+                    f"{ours / value:.2f}x | {cpu_text} | "
                     f"{_ms(summary['p50_us'])} | {_ms(summary['p99_us'])} | "
                     f"{_ms(summary['max_us'])} | "
                     f"{record['verdicts']['wrong'] if record['variant'] != 'none' else 'n/a'} | {provider} |")
@@ -183,7 +196,12 @@ def write_report(results: dict[str, Any], verdict: dict[str, Any], json_path: Pa
              f"**{verdict['over_bound']}**; 503 without Retry-After: {verdict['missing_retry_after']}.", "",
              "## Phases (jwkverify, one worker)", "", *phase_table(results), ""]
     if "compared" in results:
-        lines += ["## The steady mix, side by side", "", *compared_table(results), ""]
+        lines += ["## The steady mix, side by side", "",
+                  "`jwkverify-quiet` is jwkverify with its `jwkverify` logger at WARNING. The MCP SDK's "
+                  "`MCPServer` installs a rich INFO handler on the root logger, and the ASGI middleware logs "
+                  "each refused token at INFO, so `jwkverify` (the default) pays one rich log record per "
+                  "refusal; without the MCP SDK's logging set-up (no INFO handler) jwkverify runs as "
+                  "`jwkverify-quiet`.", "", *compared_table(results), ""]
     if "memory" in results:
         lines += ["## Memory over distinct tokens (one worker)", "", *memory_table(results), ""]
     md_path.write_text("\n".join(lines))
@@ -199,13 +217,16 @@ def draw(results: dict[str, Any], path: Path) -> None:
 
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5))
     records = results["compared"]
-    labels = [f"{r['variant']}\n{r['workers']} worker{'s' if r['workers'] > 1 else ''}" for r in records]
+    labels = [f"{LABELS[r['variant']]}\nx{r['workers']}" for r in records]
     values = [rate(r) for r in records]
-    bars = left.bar(labels, values, color=["#999999", "#2a7ab0", "#d98c2b", "#8a5bb5", "#1f5c85"])
+    colours = {"none": "#999999", "jwkverify": "#2a7ab0", "jwkverify-quiet": "#5aa0d0", "pyjwt": "#d98c2b",
+               "fastmcp": "#8a5bb5"}
+    bars = left.bar(labels, values, color=[colours[r["variant"]] for r in records])
     for bar, value in zip(bars, values, strict=True):
         left.annotate(f"{value / values[0]:.2f}x", (bar.get_x() + bar.get_width() / 2, value),
                       ha="center", va="bottom")
     left.set_ylabel("requests/s (steady token mix)")
+    left.tick_params(axis="x", labelsize=7)
     left.set_title("Throughput; ratio to no auth")
     phases = [r for r in results["phases"] if r["target"] == "api"]
     names = [r["phase"] for r in phases]
@@ -222,3 +243,13 @@ def draw(results: dict[str, Any], path: Path) -> None:
     right.legend(fontsize=7)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":  # rewrite the Markdown and the chart from a run's JSON
+    import sys
+
+    source = Path(sys.argv[1])
+    data = json.loads(source.read_text())
+    verdict = data.pop("verdict")
+    write_report(data, verdict, source, source.with_suffix(".md"),
+                 None if data["short"] else source.with_suffix(".png"))

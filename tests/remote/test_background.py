@@ -249,3 +249,77 @@ def test_async_context_manager_and_loop_shutdown_leave_no_task(server: JWKSServe
     threading.Timer(0.3, release.set).start()  # after the loop has cancelled its tasks
     asyncio.run(leave_running(keys))  # the loop ends with the refresh task pending: cancelled
     assert keys._engine.background.running == 0 and not keys.state.fetching
+
+
+def test_a_refresh_thread_that_cannot_start_leaves_the_stale_set_in_use(
+        server: JWKSServer, clock: Clock, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    keys = stale_keys(server, clock)
+    start = threading.Thread.start
+
+    def refuse(thread: threading.Thread) -> None:
+        if thread.name == "jwkverify-refresh":
+            raise RuntimeError("can't start new thread")
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    assert JWTVerifier(keys).verify(KEY_A.token({})) == {}
+    assert not keys.state.fetching and keys._engine.background.running == 0
+    assert "could not start a background refresh thread" in caplog.text
+    monkeypatch.undo()
+    assert JWTVerifier(keys).verify(KEY_A.token({})) == {}  # the next request tries again
+    keys.close()
+    assert server.count == 2 and keys.state.status == "fresh"
+
+
+def test_close_cancels_a_refresh_task_of_a_loop_in_another_thread(server: JWKSServer, clock: Clock) -> None:
+    keys = stale_keys(server, clock)
+    release = server.hold()
+    server.respond = lambda request: Reply(200, keys_body(KEY_A.jwk), hold=release)
+    started, stop = threading.Event(), threading.Event()
+
+    async def serve() -> None:
+        assert await JWTVerifier(keys).verify_async(KEY_A.token({})) == {}
+        started.set()
+        await asyncio.to_thread(stop.wait, 5)
+
+    loop_thread = threading.Thread(target=asyncio.run, args=(serve(),))
+    loop_thread.start()
+    assert started.wait(5)
+    assert keys._engine.background.running == 1
+    keys.close()  # from this thread: the task is cancelled in its own loop
+    deadline = time.monotonic() + 5
+    while keys._engine.background.running:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    release.set()
+    stop.set()
+    loop_thread.join(5)
+    assert not keys.state.fetching and keys.state.fetch_count == 2 and server.count <= 2
+
+
+def test_aclose_waits_for_a_refresh_thread_without_blocking_the_loop(server: JWKSServer,
+                                                                     clock: Clock) -> None:
+    keys = stale_keys(server, clock)
+    release = server.hold()
+    server.respond = lambda request: Reply(200, keys_body(KEY_A.jwk), hold=release)
+    assert JWTVerifier(keys).verify(KEY_A.token({})) == {}  # a sync caller: a refresh thread
+    server.wait_for(2)
+
+    async def main() -> int:
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        ticker = asyncio.create_task(tick())
+        asyncio.get_running_loop().call_later(0.2, release.set)
+        await keys.aclose()
+        ticker.cancel()
+        return ticks
+
+    assert asyncio.run(main()) >= 5  # the loop ran while aclose waited for the thread
+    assert not refresh_threads() and keys.state.status == "fresh"

@@ -57,12 +57,14 @@ def test_every_event_is_counted_and_logged_once(server: JWKSServer, clock: Clock
     counters = Counters()
     validators = {"ETag": '"v1"'}
 
+    release = server.hold()  # the revalidation waits for it: every request meanwhile is served stale
+
     def publish(*jwks: dict[str, Any], etag: str) -> None:
         body = keys_body(*jwks)
 
         def respond(request: Recorded) -> Reply:
             if request.headers.get("if-none-match") == etag:
-                return Reply(304, content_type=None)
+                return Reply(304, content_type=None, hold=release)
             return Reply(200, body, {"ETag": etag})
 
         server.respond = respond
@@ -75,6 +77,7 @@ def test_every_event_is_counted_and_logged_once(server: JWKSServer, clock: Clock
     clock.advance(11)
     for _ in range(3):
         verifier.verify(KEY_A.token({}))                   # 3 x stale_served, 1 x refresh_started
+    release.set()
     settle(keys)                                           # not_modified
     publish(KEY_A.jwk, KEY_B.jwk, etag='"v2"')
     clock.advance(5)
