@@ -3,104 +3,61 @@
 :class:`RemoteJWKSet` is a key source (see :mod:`.keyset`): wherever a ``JWKSet`` is
 accepted, a remote one is too, for sync and async verification. Its hot path
 (fresh set, known ``kid``) reads one immutable snapshot, with no lock and no I/O.
-Everything else is decided by the sans-I/O :class:`._cache_policy.CachePolicy`
-under a lock that is never held across I/O; one attempt at a time runs
-:func:`._snapshot.exchange` over a :class:`._transport.Transport`, and every thread
-and task that needs its result waits on the same :class:`._flight.Flight`.
+This module is the public face; the machinery is in :mod:`._remote`: option
+checking (``options``), the state and decisions under a lock never held across I/O
+(``engine``, asking the sans-I/O ``cache_policy``), running the one attempt that
+every thread and task waits on (``runner``, ``flight``), logging (``report``), and
+the operator's view with export / import (``state``).
 """
 
 from __future__ import annotations
 
-import math
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from ._remote import runner
 from ._remote.cache_policy import (
     DEFAULT_CACHE_TTL,
     DEFAULT_COOLDOWN,
     DEFAULT_MAX_BYTES,
     DEFAULT_MAX_STALE,
     DEFAULT_TIMEOUT,
-    Action,
-    CachePolicy,
-    Freshness,
 )
-from ._remote.discovery import issuer_problem
-from ._remote.flight import Flight
-from ._remote.http import AsyncFetch, Fetch, Request, redact, url_problem
-from ._remote.snapshot import (
-    Exchange,
-    Fetched,
-    NotModified,
-    Outcome,
-    Snapshot,
-    answers_of,
-    exchange,
-    export_text,
-    parse_export,
-    step,
-)
-from ._remote.transport import Transport
-from .errors import InvalidKeySet, JOSEError, KeyNotFound, KeySetFetchError, clip
+from ._remote.engine import Engine
+from ._remote.http import AsyncFetch, Fetch
+from ._remote.options import settings
+from ._remote.state import RemoteJWKSetState, export_of, import_into, state_of
 from .jwk import JWK
 
 if TYPE_CHECKING:
     import ssl
+    from types import TracebackType
+
+    from .observe import Observer
 
 __all__ = ["RemoteJWKSet", "RemoteJWKSetState"]
-
-Status = Literal["empty", "fresh", "stale", "expired"]
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteJWKSetState:
-    """What an operator needs to know about a remote key set, at one instant.
-
-    Times are wall-clock seconds since the epoch. ``status`` is ``"empty"`` (nothing
-    fetched yet), ``"fresh"``, ``"stale"`` (past its lifetime, still served while
-    refreshes are tried) or ``"expired"`` (past ``max_stale``: no longer served).
-    ``url`` is shown without query or credentials.
-    """
-
-    url: str | None
-    issuer: str | None
-    status: Status
-    fetched_at: float | None
-    fresh_until: float | None
-    usable_until: float | None
-    key_count: int
-    kids: tuple[str, ...]
-    etag: str | None
-    last_modified: str | None
-    fetch_count: int
-    failure_count: int
-    consecutive_failures: int
-    last_error: str | None
-    retry_at: float | None
-    fetching: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Turn:
-    """A caller's part in the one fetch: run it (``leads``) or wait for it."""
-
-    flight: Flight[Snapshot]
-    leads: bool
 
 
 class RemoteJWKSet:
     """A JWK Set fetched over HTTPS and cached: a key source for every verifier.
 
-    Build one per provider and share it across threads and tasks.
+    Build one per provider and share it across threads and tasks. A request whose
+    key the cached set holds never waits for the provider: past the set's freshness
+    it is answered from the stale set at once while one refresh runs off the request
+    path (stale-while-revalidate) -- in a daemon thread for a sync caller, in a task
+    of the caller's event loop for an async one. Such a refresh ends within about
+    ``timeout`` (twice that when discovery runs too). Only a lookup with no usable
+    set, or for an unknown ``kid`` (at most one fetch per ``cooldown``), waits for a
+    fetch, and not even that while the provider is failing and a usable set exists.
+
+    :meth:`close` / :meth:`aclose` (or ``with`` / ``async with``) stop it fetching
+    and wait for a background refresh still running; a closed set still serves its
+    cached keys while they are usable. Without them nothing leaks either: threads
+    are daemons, and tasks end with their loop.
     """
 
-    __slots__ = ("_clock", "_flight", "_issuer", "_last_error", "_lock", "_log", "_policy",
-                 "_snapshot", "_transport", "_url", "_wall_clock")
-
-    _snapshot: Snapshot | None
+    __slots__ = ("_engine",)
 
     def __init__(
         self,
@@ -118,6 +75,7 @@ class RemoteJWKSet:
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        observer: Observer | None = None,
     ) -> None:
         """A remote set at ``url``; nothing is fetched until a key is needed.
 
@@ -136,17 +94,20 @@ class RemoteJWKSet:
         - ``ssl_context``: for the built-in client; must verify certificates and names.
         - ``clock``: monotonic seconds for freshness; ``wall_clock``: epoch seconds,
           only for :attr:`state`, :meth:`export` and :meth:`import_state`.
+        - ``observer``: receives each key-set event (:data:`~jwkverify.observe.KEYSET_EVENTS`)
+          as ``observer.keyset_event(event, source)``; e.g. a
+          :class:`~jwkverify.observe.Counters`. It must be cheap and must not raise.
 
         Raises:
             TypeError, ValueError: an option is invalid, or ``url`` is not https.
         """
-        problem = url_problem(url, allow_http=allow_http is True)
-        if problem is not None:
-            raise (ValueError if isinstance(url, str) else TypeError)(problem)
-        self._setup(url, None, Transport.build(
-            timeout=timeout, max_bytes=max_bytes, headers=headers, allow_http=allow_http, fetch=fetch,
-            fetch_async=fetch_async, ssl_context=ssl_context,
-        ), cache_ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale, clock=clock, wall_clock=wall_clock)
+        import logging
+
+        self._engine = Engine(settings(
+            url, None, timeout=timeout, cache_ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale,
+            max_bytes=max_bytes, headers=headers, fetch=fetch, fetch_async=fetch_async,
+            allow_http=allow_http, ssl_context=ssl_context, clock=clock, wall_clock=wall_clock,
+            observer=observer, log=logging.getLogger(__name__)))
 
     @classmethod
     def from_issuer(
@@ -165,6 +126,7 @@ class RemoteJWKSet:
         ssl_context: ssl.SSLContext | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        observer: Observer | None = None,
     ) -> RemoteJWKSet:
         """The key set of ``issuer``, found by OpenID Connect or RFC 8414 discovery.
 
@@ -179,48 +141,25 @@ class RemoteJWKSet:
             TypeError, ValueError: an option is invalid, or ``issuer`` is not an https
                 URL without query or fragment.
         """
-        problem = issuer_problem(issuer, allow_http=allow_http is True)
-        if problem is not None:
-            raise (ValueError if isinstance(issuer, str) else TypeError)(problem)
-        self = cls.__new__(cls)
-        self._setup(None, issuer, Transport.build(
-            timeout=timeout, max_bytes=max_bytes, headers=headers, allow_http=allow_http, fetch=fetch,
-            fetch_async=fetch_async, ssl_context=ssl_context,
-        ), cache_ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale, clock=clock, wall_clock=wall_clock)
-        return self
-
-    def _setup(self, url: str | None, issuer: str | None, transport: Transport, *, cache_ttl: float,
-               cooldown: float, max_stale: float, clock: Callable[[], float],
-               wall_clock: Callable[[], float]) -> None:
-        if not callable(clock) or not callable(wall_clock):
-            raise TypeError("clock and wall_clock must be callables returning seconds")
-        self._url = url
-        self._issuer = issuer
-        self._transport = transport
-        self._policy = CachePolicy(
-            cache_ttl=_seconds("cache_ttl", cache_ttl, positive=True),
-            cooldown=_seconds("cooldown", cooldown),
-            max_stale=_seconds("max_stale", max_stale, infinite=True),
-            timeout=transport.timeout,
-        )
-        self._clock = clock
-        self._wall_clock = wall_clock
-        self._lock = threading.Lock()
-        self._flight: Flight[Snapshot] | None = None
-        self._snapshot = None
-        self._last_error: KeySetFetchError | None = None
         import logging
 
-        self._log = logging.getLogger(__name__)
+        self = cls.__new__(cls)
+        self._engine = Engine(settings(
+            None, issuer, timeout=timeout, cache_ttl=cache_ttl, cooldown=cooldown, max_stale=max_stale,
+            max_bytes=max_bytes, headers=headers, fetch=fetch, fetch_async=fetch_async,
+            allow_http=allow_http, ssl_context=ssl_context, clock=clock, wall_clock=wall_clock,
+            observer=observer, log=logging.getLogger(__name__)))
+        return self
 
     # -- key source --------------------------------------------------------------
 
     def keys_for(self, alg: str, kid: str | None) -> Sequence[JWK]:
         """Key-source protocol: the keys that may verify ``alg`` for ``kid``.
 
-        A fresh set that knows ``kid`` answers at once: no lock, no I/O. Otherwise
-        this may fetch (for an unknown ``kid`` at most once per ``cooldown``), wait
-        for the fetch in flight, or serve a stale set while the provider is down.
+        A fresh set that knows ``kid`` answers at once: no lock, no I/O. A stale but
+        usable set that knows it answers at once too, and starts a refresh in a
+        background thread. Otherwise this may fetch (for an unknown ``kid`` at most once
+        per ``cooldown``) or wait for the fetch in flight.
 
         Raises:
             KeyNotFound: no key has that ``kid`` (or none fits ``alg``), after any
@@ -229,43 +168,29 @@ class RemoteJWKSet:
             KeySetFetchError: no usable set is cached and none could be fetched; the
                 fetch failure is its ``__cause__``.
         """
-        snapshot = self._snapshot
-        if snapshot is not None and self._clock() < snapshot.fresh_until:
+        engine = self._engine
+        snapshot = engine.snapshot
+        if snapshot is not None and engine.clock() < snapshot.fresh_until:
             found = snapshot.answers.get((alg, kid))
             if found is not None:
                 return found
-        final = False
-        while True:
-            turn = self._plan(alg, kid, final=final)
-            if not isinstance(turn, _Turn):
-                return turn
-            if turn.leads:
-                self._run(turn.flight)
-            else:
-                turn.flight.wait(self._policy.wait_limit)
-            final = True
+        return runner.lookup(engine, alg, kid)
 
     async def keys_for_async(self, alg: str, kid: str | None) -> Sequence[JWK]:
         """Async form of :meth:`keys_for`; fetches and waits without blocking the loop.
 
+        A background refresh runs as a task of the running loop.
+
         Raises:
             KeyNotFound, AlgorithmNotAllowed, KeySetFetchError: as :meth:`keys_for`.
         """
-        snapshot = self._snapshot
-        if snapshot is not None and self._clock() < snapshot.fresh_until:
+        engine = self._engine
+        snapshot = engine.snapshot
+        if snapshot is not None and engine.clock() < snapshot.fresh_until:
             found = snapshot.answers.get((alg, kid))
             if found is not None:
                 return found
-        final = False
-        while True:
-            turn = self._plan(alg, kid, final=final)
-            if not isinstance(turn, _Turn):
-                return turn
-            if turn.leads:
-                await self._run_async(turn.flight)
-            else:
-                await turn.flight.wait_async(self._policy.wait_limit)
-            final = True
+        return await runner.lookup_async(engine, alg, kid)
 
     def refresh(self) -> None:
         """Fetch now, or join the fetch in flight, regardless of freshness, cooldown and backoff.
@@ -273,240 +198,67 @@ class RemoteJWKSet:
         For start-up (fail fast, warm the cache) and operator tools, not per request.
 
         Raises:
-            KeySetFetchError: the fetch failed; a cached set, if any, is kept.
+            KeySetFetchError: the fetch failed (a cached set, if any, is kept), or the
+                set is closed.
         """
-        turn = self._claim()
-        if turn.leads:
-            self._run(turn.flight)
-        else:
-            turn.flight.wait(self._policy.wait_limit)
-        self._raise_for(turn.flight)
+        runner.refresh(self._engine)
 
     async def refresh_async(self) -> None:
         """Async form of :meth:`refresh`.
 
         Raises:
-            KeySetFetchError: the fetch failed; a cached set, if any, is kept.
+            KeySetFetchError: the fetch failed (a cached set, if any, is kept), or the
+                set is closed.
         """
-        turn = self._claim()
-        if turn.leads:
-            await self._run_async(turn.flight)
-        else:
-            await turn.flight.wait_async(self._policy.wait_limit)
-        self._raise_for(turn.flight)
+        await runner.refresh_async(self._engine)
 
-    # -- decisions, under the lock -------------------------------------------------
+    # -- lifecycle -----------------------------------------------------------------
 
-    def _plan(self, alg: str, kid: str | None, *, final: bool) -> Sequence[JWK] | _Turn:
-        """The keys to return, or the flight to run or join. Raises a refusal."""
-        now = self._clock()
-        with self._lock:
-            snapshot = self._snapshot
-            keys: Sequence[JWK] | None = None
-            refusal: JOSEError | None = None
-            if snapshot is not None:
-                try:
-                    keys = snapshot.keyset.keys_for(alg, kid)
-                except JOSEError as exc:  # KeyNotFound is a miss; any other refusal an answer
-                    refusal = exc
-            answered = snapshot is not None and not isinstance(refusal, KeyNotFound)
-            action = self._policy.decide(now, snapshot.freshness if snapshot is not None else None,
-                                         answered, final=final)
-            if action is Action.SERVE or action is Action.NOT_FOUND:
-                if keys is None:
-                    raise refusal or KeyNotFound(f"no key for kid {clip(kid)}")
-                return keys
-            if action is Action.UNAVAILABLE:
-                raise self._unavailable()
-            if action is Action.WAIT and self._flight is not None:
-                return _Turn(self._flight, leads=False)
-            return _Turn(self._start(now), leads=True)
+    def close(self) -> None:
+        """Stop fetching; cancel background refresh tasks and wait for refresh threads.
 
-    def _claim(self) -> _Turn:
-        now = self._clock()
-        with self._lock:
-            flight = self._flight
-            if flight is not None and self._policy.in_flight(now) is flight.attempt:
-                return _Turn(flight, leads=False)
-            return _Turn(self._start(now), leads=True)
+        A refresh thread still running is waited for (it ends within about
+        ``timeout``, twice that with discovery); its outcome is still applied. From
+        then on no fetch starts: lookups are answered from the cached set while it is
+        usable, and :meth:`refresh` raises. Idempotent. From async code, prefer
+        :meth:`aclose`, which does not block the loop.
+        """
+        runner.close(self._engine)
 
-    def _start(self, now: float) -> Flight[Snapshot]:
-        flight = Flight(self._policy.begin(now), self._snapshot)
-        self._flight = flight
-        return flight
+    async def aclose(self) -> None:
+        """Async form of :meth:`close`: cancels and awaits this loop's refresh tasks."""
+        await runner.close_async(self._engine)
 
-    def _unavailable(self) -> KeySetFetchError:
-        reason = self._policy.last_error or "the fetch in flight did not finish in time"
-        error = KeySetFetchError(f"no usable key set from {self._where()}: {reason}")
-        error.__cause__ = self._last_error
-        return error
+    def __enter__(self) -> RemoteJWKSet:
+        return self
 
-    def _raise_for(self, flight: Flight[Snapshot]) -> None:
-        if flight.error is not None:
-            raise flight.error
-        if not flight.done:
-            raise KeySetFetchError(f"the fetch of {self._where()} did not finish within "
-                                   f"{self._policy.wait_limit:g} s")
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
 
-    def _where(self) -> str:
-        return redact(self._url) if self._url is not None else f"issuer {self._issuer!r}"
+    async def __aenter__(self) -> RemoteJWKSet:
+        return self
 
-    # -- running the one attempt: a sync and an async edge over one exchange -------
-
-    def _exchange(self, flight: Flight[Snapshot]) -> Exchange:
-        transport = self._transport
-        return exchange(self._url, self._issuer, flight.base, transport.headers,
-                        allow_http=transport.allow_http, max_bytes=transport.max_bytes,
-                        discovered=self._discovered)
-
-    def _discovered(self, url: str) -> None:
-        self._url = url  # kept for the life of this object
-        self._log.info("issuer %r publishes its JWK Set at %s", self._issuer, redact(url))
-
-    def _run(self, flight: Flight[Snapshot]) -> None:
-        try:
-            attempt = self._exchange(flight)
-            state = step(attempt, None)
-            while isinstance(state, Request):
-                state = step(attempt, self._transport.send(state))
-        except BaseException:
-            self._abandon(flight)
-            raise
-        self._settle(flight, state)
-
-    async def _run_async(self, flight: Flight[Snapshot]) -> None:
-        import asyncio
-
-        task = asyncio.ensure_future(self._attempt_async(flight))
-        flight.task = task  # referenced until done
-        await asyncio.shield(task)  # a cancelled caller does not cancel the shared fetch
-
-    async def _attempt_async(self, flight: Flight[Snapshot]) -> None:
-        import asyncio
-
-        try:
-            attempt = self._exchange(flight)
-            # Checking and parsing responses is CPU work: it runs off the event loop.
-            state = await asyncio.to_thread(step, attempt, None)
-            while isinstance(state, Request):
-                reply = await self._transport.send_async(state)
-                state = await asyncio.to_thread(step, attempt, reply)
-        except BaseException:
-            self._abandon(flight)
-            raise
-        self._settle(flight, state)
-
-    def _settle(self, flight: Flight[Snapshot], result: Outcome | KeySetFetchError) -> None:
-        now = self._clock()
-        attempt, base = flight.attempt, flight.base
-        freshness: Freshness | None = None
-        applied = False
-        with self._lock:
-            before = self._snapshot
-            if isinstance(result, Fetched):
-                freshness = self._policy.succeeded(attempt, now, result.lifetime)
-                if freshness is not None:
-                    self._snapshot = Snapshot(result.answers, freshness.fresh_until, result.keyset,
-                                              freshness, result.document, result.url, result.lifetime,
-                                              result.etag, result.last_modified)
-            elif isinstance(result, NotModified) and base is not None and base is before:
-                lifetime = result.lifetime if result.lifetime is not None else base.server_lifetime
-                freshness = self._policy.succeeded(attempt, now, lifetime)
-                if freshness is not None:
-                    self._snapshot = replace(base, fresh_until=freshness.fresh_until, freshness=freshness,
-                                             server_lifetime=lifetime, etag=result.etag or base.etag,
-                                             last_modified=result.last_modified or base.last_modified)
-            elif isinstance(result, NotModified):
-                self._policy.abandon(attempt)  # it revalidated a set replaced meanwhile
-            elif self._policy.failed(attempt, now, str(result)) is not None:
-                self._last_error = result
-                applied = True
-            applied = applied or freshness is not None
-            if self._flight is flight:
-                self._flight = None
-            after = self._snapshot
-        flight.finish(result if isinstance(result, KeySetFetchError) else None)
-        self._report(result, applied, before, after, now)
-
-    def _abandon(self, flight: Flight[Snapshot]) -> None:
-        with self._lock:
-            self._policy.abandon(flight.attempt)
-            if self._flight is flight:
-                self._flight = None
-        flight.finish(KeySetFetchError(f"the fetch of {self._where()} was cancelled"))
-
-    def _report(self, result: Outcome | KeySetFetchError, applied: bool, before: Snapshot | None,
-                after: Snapshot | None, now: float) -> None:
-        """Log an outcome, outside the lock (handlers may do I/O). Never a token."""
-        where, log = self._where(), self._log
-        if not applied:
-            log.debug("an outcome from %s was discarded: a newer one is in use (%s)", where, result)
-        elif isinstance(result, KeySetFetchError):
-            retry = max(0.0, self._policy.retry_at() - now)
-            if after is not None and now < after.freshness.usable_until:
-                log.warning("refreshing the JWK Set from %s failed: %s; serving the set fetched %.0f s "
-                            "ago (usable for %.0f s more); next retry in %.0f s", where, result,
-                            now - after.freshness.fetched_at, after.freshness.usable_until - now, retry)
-            else:
-                log.error("fetching the JWK Set from %s failed: %s; no usable set; next retry in "
-                          "%.0f s", where, result, retry)
-        elif after is None:  # pragma: no cover - an applied response always leaves a set
-            pass
-        elif isinstance(result, NotModified):
-            log.debug("the JWK Set at %s is unchanged (304); fresh for %.0f s", where,
-                      after.freshness.lifetime)
-        else:
-            changed = before is None or before.document != after.document
-            (log.info if changed else log.debug)(
-                "fetched the JWK Set from %s: %d keys, %d entries skipped%s; fresh for %.0f s",
-                where, len(after.keyset), len(after.keyset.skipped), "" if changed else " (unchanged)",
-                after.freshness.lifetime)
-            for skipped in after.keyset.skipped if changed else ():
-                log.warning("the JWK Set at %s: entry %d skipped: %s", where, skipped.index, skipped.reason)
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.aclose()
 
     # -- operators -----------------------------------------------------------------
 
     @property
     def url(self) -> str | None:
         """The JWK Set URL (``None`` until discovery has found it)."""
-        return self._url
+        return self._engine.url
 
     @property
     def issuer(self) -> str | None:
         """The issuer this set was discovered from (``None`` for a set built from a URL)."""
-        return self._issuer
+        return self._engine.issuer
 
     @property
     def state(self) -> RemoteJWKSetState:
         """A consistent, immutable view of the cache and its fetch history."""
-        now, wall, policy = self._clock(), self._wall_clock(), self._policy
-        with self._lock:
-            snapshot = self._snapshot
-            fetching = policy.in_flight(now) is not None
-            counts = policy.fetch_count, policy.failure_count, policy.consecutive_failures
-            last_error, retry_at = policy.last_error, policy.retry_at()
-
-        def epoch(moment: float) -> float:
-            return wall - (now - moment)
-
-        status: Status = "empty"
-        times: tuple[float | None, float | None, float | None] = (None, None, None)
-        keys: tuple[JWK, ...] = ()
-        if snapshot is not None:
-            fresh = snapshot.freshness
-            status = ("fresh" if now < fresh.fresh_until else
-                      "stale" if now < fresh.usable_until else "expired")
-            times = epoch(fresh.fetched_at), epoch(fresh.fresh_until), epoch(fresh.usable_until)
-            keys = tuple(snapshot.keyset)
-        return RemoteJWKSetState(
-            url=redact(self._url) if self._url is not None else None, issuer=self._issuer, status=status,
-            fetched_at=times[0], fresh_until=times[1], usable_until=times[2], key_count=len(keys),
-            kids=tuple(key.kid for key in keys if key.kid is not None),
-            etag=snapshot.etag if snapshot is not None else None,
-            last_modified=snapshot.last_modified if snapshot is not None else None,
-            fetch_count=counts[0], failure_count=counts[1], consecutive_failures=counts[2],
-            last_error=last_error, retry_at=epoch(retry_at) if retry_at > now else None, fetching=fetching,
-        )
+        return state_of(self._engine)
 
     def export(self) -> str | None:
         """The cached set as JSON text for :meth:`import_state`; ``None`` if nothing is cached.
@@ -516,11 +268,7 @@ class RemoteJWKSet:
         freshness lifetime, the validators for a conditional request, and the URL in
         full (query included).
         """
-        snapshot = self._snapshot
-        if snapshot is None:
-            return None
-        age = self._clock() - snapshot.freshness.fetched_at
-        return export_text(snapshot, self._issuer, self._wall_clock() - age)
+        return export_of(self._engine)
 
     def import_state(self, text: str | bytes) -> bool:
         """Load what :meth:`export` produced; ``True`` if it is now the cached set.
@@ -532,41 +280,9 @@ class RemoteJWKSet:
         Raises:
             InvalidKeySet: the text is not an export, or its key set is refused.
         """
-        data = parse_export(text)
-        if url_problem(data.url, allow_http=self._transport.allow_http) is not None:
-            raise InvalidKeySet(f"the exported URL {redact(data.url)} is not allowed here")
-        if (self._url is not None and data.url != self._url) or data.issuer != self._issuer:
-            self._log.warning("not importing a JWK Set exported for %s into the key set of %s",
-                              redact(data.url), self._where())
-            return False
-        now = self._clock()
-        fetched_at = now - max(0.0, self._wall_clock() - data.fetched_at)
-        freshness = self._policy.freshness(fetched_at, data.lifetime)
-        if not now < freshness.usable_until:
-            return False
-        snapshot = Snapshot(answers_of(data.keyset), freshness.fresh_until, data.keyset, freshness,
-                            data.document, data.url, data.lifetime, data.etag, data.last_modified)
-        with self._lock:
-            current = self._snapshot
-            if current is not None and current.freshness.fetched_at >= fetched_at:
-                return False
-            self._snapshot = snapshot
-            if self._url is None:
-                self._url = data.url
-        self._log.info("imported the JWK Set of %s: %d keys, fetched %.0f s ago", redact(data.url),
-                       len(data.keyset), now - fetched_at)
-        return True
+        return import_into(self._engine, text)
 
     def __repr__(self) -> str:
-        snapshot = self._snapshot
+        snapshot = self._engine.snapshot
         held = f"{len(snapshot.keyset)} keys" if snapshot is not None else "nothing fetched"
-        return f"RemoteJWKSet({self._where()}, {held})"
-
-
-def _seconds(name: str, value: float, *, positive: bool = False, infinite: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise TypeError(f"{name} must be a number of seconds")
-    if math.isnan(value) or (math.isinf(value) and not infinite) or value < 0 or (positive and value == 0):
-        kind = "positive" if positive else "non-negative"
-        raise ValueError(f"{name} must be a {kind}{'' if infinite else ', finite'} number of seconds")
-    return float(value)
+        return f"RemoteJWKSet({self._engine.where()}, {held})"

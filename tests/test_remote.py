@@ -62,6 +62,14 @@ def remote(server: JWKSServer, clock: Clock, path: str = "/jwks", **options: Any
     return RemoteJWKSet(server.url(path), allow_http=True, clock=clock, wall_clock=clock.wall, **options)
 
 
+def settle(keys: RemoteJWKSet, timeout: float = 5.0) -> None:
+    """Wait until the background refresh a request started, if any, has finished and settled."""
+    deadline = time.monotonic() + timeout
+    while keys._engine.background.running:
+        assert time.monotonic() < deadline, "the background refresh did not finish"
+        time.sleep(0.002)
+
+
 def refused_port() -> int:
     """A loopback port nobody listens on."""
     import socket
@@ -94,7 +102,7 @@ def test_hot_path_takes_no_lock_and_does_no_io(server: JWKSServer, clock: Clock)
     tokens = [KEY_A.token({"n": n}) for n in range(50)] + [KEY_C.token({"n": n}) for n in range(50)]
     verifier.verify(tokens[0])
     results: list[Any] = []
-    with keys._lock:  # were the hot path to take the lock, the thread below would hang
+    with keys._engine.lock:  # were the hot path to take the lock, the thread below would hang
         worker = threading.Thread(target=lambda: results.extend(verifier.verify(t) for t in tokens))
         worker.start()
         worker.join(5)
@@ -116,8 +124,9 @@ def test_fresh_for_cache_ttl_then_refreshed_once(server: JWKSServer, clock: Cloc
     verifier.verify(token)
     assert server.count == 1
     clock.advance(0.02)
-    for _ in range(5):
+    for _ in range(5):  # stale: answered at once; one refresh runs in the background
         verifier.verify(token)
+    settle(keys)
     assert server.count == 2
     assert keys.state.status == "fresh"
 
@@ -152,6 +161,7 @@ def test_max_age_decides_when_to_refetch(server: JWKSServer, clock: Clock) -> No
     assert server.count == 1
     clock.advance(2)
     verify_jwt(token, keys)
+    settle(keys)
     assert server.count == 2
 
 
@@ -180,6 +190,7 @@ def test_conditional_requests_and_304_keep_the_set(server: JWKSServer, clock: Cl
     assert "if-none-match" not in server.requests[0].headers
     clock.advance(61)
     verify_jwt(token, keys)
+    settle(keys)
     assert server.count == 2
     second = server.requests[1].headers
     assert second["if-none-match"] == '"v1"'
@@ -240,6 +251,8 @@ def test_a_removed_key_is_refused_after_the_refresh(server: JWKSServer, clock: C
     verifier.verify(KEY_A.token(CLAIMS))
     server.serve_keys(KEY_B.jwk)  # key "a" is withdrawn
     clock.advance(6)
+    assert verifier.verify(KEY_A.token(CLAIMS)) == CLAIMS  # stale: served while refreshing
+    settle(keys)
     with pytest.raises(KeyNotFound):
         verifier.verify(KEY_A.token(CLAIMS))
     assert verifier.verify(KEY_B.token(CLAIMS)) == CLAIMS
@@ -257,7 +270,8 @@ def test_stale_if_error_serves_the_cached_set_and_backs_off(server: JWKSServer, 
     verifier.verify(token)
     server.respond = lambda request: Reply(500, b"oops", content_type="text/plain")
     clock.advance(11)
-    assert verifier.verify(token) == CLAIMS  # the refresh failed; the stale set is served
+    assert verifier.verify(token) == CLAIMS  # stale: served at once, refreshed in the background
+    settle(keys)
     assert server.count == 2
     state = keys.state
     assert state.status == "stale" and state.failure_count == 1 and state.consecutive_failures == 1
@@ -267,14 +281,17 @@ def test_stale_if_error_serves_the_cached_set_and_backs_off(server: JWKSServer, 
     for delay in (1, 2, 4, 8, 8):  # backoff doubles, capped at the cooldown
         clock.advance(delay - 0.01)
         verifier.verify(token)
+        settle(keys)
         attempts.append(server.count)
         clock.advance(0.01)
         verifier.verify(token)
+        settle(keys)
         attempts.append(server.count)
     assert attempts == [2, 3, 3, 4, 4, 5, 5, 6, 6, 7]
     server.serve_keys(KEY_A.jwk)  # the provider recovers
     clock.advance(8)
     verifier.verify(token)
+    settle(keys)
     assert keys.state.status == "fresh" and keys.state.consecutive_failures == 0
     assert server.count == 8
 
@@ -287,6 +304,7 @@ def test_past_max_stale_verification_fails_with_the_cause(server: JWKSServer, cl
     server.respond = lambda request: Reply(503, b"down", content_type="text/plain")
     clock.advance(29)
     assert verify_jwt(token, keys) == CLAIMS
+    settle(keys)
     clock.advance(2)
     with pytest.raises(KeySetFetchError, match="HTTP 503") as caught:
         verify_jwt(token, keys)
@@ -391,6 +409,7 @@ def test_a_refused_set_does_not_replace_a_good_one(server: JWKSServer, clock: Cl
     server.respond = lambda request: Reply(200, document)
     clock.advance(6)
     assert verify_jwt(token, keys) == CLAIMS
+    settle(keys)
     state = keys.state
     assert state.kids == ("a",) and state.status == "stale" and state.last_error is not None
 
@@ -680,6 +699,7 @@ def test_a_custom_fetch_async_is_awaited(clock: Clock) -> None:
     assert seen == ["https://idp.example/jwks"]
     clock.advance(601)  # a sync caller cannot run fetch_async: it is told so, and stale is served
     assert verify_jwt(KEY_A.token(CLAIMS), keys) == CLAIMS
+    settle(keys)
     assert "only fetch_async" in (keys.state.last_error or "")
 
 
@@ -763,6 +783,7 @@ def test_export_and_import_for_cold_starts(server: JWKSServer, clock: Clock) -> 
     assert cold.import_state(exported) is False  # not newer than what it holds
     clock.advance(501)
     verify_jwt(KEY_A.token(CLAIMS), cold)
+    settle(cold)
     assert server.requests[1].headers["if-none-match"] == '"e1"'  # validators survive
 
 
@@ -799,11 +820,14 @@ def test_logging_reports_refreshes_and_failures_but_never_tokens(
     server.respond = lambda request: Reply(500)
     clock.advance(11)
     verify_jwt(token, keys)
+    settle(keys)
     with pytest.raises(KeyNotFound):
         verify_jwt(forged, keys)
     records = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "jwkverify.remote"]
     assert records[0][0] == "INFO" and "fetched the JWK Set from " + server.url() in records[0][1]
-    assert records[1][0] == "WARNING" and "serving the set fetched 11 s ago" in records[1][1]
+    assert records[1][0] == "DEBUG" and "refreshing in the background, serving it meanwhile" in records[1][1]
+    assert records[2][0] == "WARNING" and "serving the set fetched 11 s ago" in records[2][1]
+    assert len(records) == 3  # the unknown kid, refused while the provider fails, adds no record
     text = caplog.text
     assert "hunter2" not in text
     for secret in (token, forged, token.split(".")[2], forged.split(".")[1]):

@@ -10,11 +10,18 @@ the tests drive this object directly. The rules are:
 - Past its lifetime it is *stale* but still *usable* for ``max_stale`` more
   seconds: served while a refresh is tried, and kept when refreshes fail.
 - One attempt is in flight at a time. A caller whose key the usable set holds
-  never waits for it; a caller that needs the attempt's result joins it.
-- An unknown ``kid`` starts at most one attempt per ``cooldown`` while the set is
-  fresh (a stale set is due for a refresh anyway).
+  never waits for it: past the set's freshness the first such caller starts the
+  attempt *in the background* and every caller is answered from the stale set at
+  once (stale-while-revalidate).
+- A caller the usable set cannot answer (an unknown ``kid``) joins the attempt in
+  flight, or starts one and waits for it: at most one per ``cooldown`` while the
+  set is fresh (a stale set is due for a refresh anyway). While the provider is
+  failing (the last attempt failed) it does not wait: it is answered from the
+  usable set at once, and the retry, if one is due, runs in the background.
+- Only a caller with no usable set at all waits for an attempt it cannot avoid.
 - Failures back off: 1 s, 2 s, 4 s, ... up to ``cooldown``.
 - Attempts are numbered; a response older than the one in use is discarded.
+- Once closed, no attempt starts: the cached set is served while it is usable.
 """
 
 from __future__ import annotations
@@ -156,6 +163,7 @@ class Action(enum.Enum):
     """What a caller that missed the hot path does next."""
 
     SERVE = "serve"            # answer from the cached set (fresh, or stale but usable)
+    REFRESH = "refresh"        # answer from the usable set now; start the attempt off the request path
     FETCH = "fetch"            # start the one attempt and run it
     WAIT = "wait"              # join the attempt in flight, then decide again
     NOT_FOUND = "not_found"    # the usable set has no such key and no fetch may run
@@ -170,7 +178,7 @@ class CachePolicy:
     """
 
     __slots__ = (
-        "_abandon_after", "_applied", "_backoff_base", "_cache_ttl", "_cooldown", "_generation",
+        "_abandon_after", "_applied", "_backoff_base", "_cache_ttl", "_closed", "_cooldown", "_generation",
         "_in_flight", "_last_started", "_max_stale", "_max_ttl", "_min_ttl", "_retry_at",
         "consecutive_failures", "failure_count", "fetch_count", "last_error",
     )
@@ -190,6 +198,7 @@ class CachePolicy:
         self._in_flight: Attempt | None = None
         self._last_started = float("-inf")
         self._retry_at = float("-inf")
+        self._closed = False
         self.fetch_count = 0
         self.failure_count = 0
         self.consecutive_failures = 0
@@ -211,6 +220,15 @@ class CachePolicy:
             return attempt
         return None
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called: no attempt starts any more."""
+        return self._closed
+
+    def close(self) -> None:
+        """Start no attempt from now on (an attempt in flight still settles)."""
+        self._closed = True
+
     def decide(self, now: float, cached: Freshness | None, answered: bool, *, final: bool) -> Action:
         """What to do for a lookup that missed the hot path.
 
@@ -219,22 +237,24 @@ class CachePolicy:
         it must not start or join another.
         """
         usable = cached is not None and now < cached.usable_until
-        if cached is not None and usable and answered:
-            if final or now < cached.fresh_until:
+        fresh = cached is not None and now < cached.fresh_until
+        may_start = not self._closed and self.in_flight(now) is None and now >= self._retry_at
+        if usable and answered:
+            if final or fresh or not may_start:
                 return Action.SERVE
-            # Stale: the caller that wins the slot refreshes inline; others serve stale.
-            if self.in_flight(now) is not None or now < self._retry_at:
-                return Action.SERVE
-            return Action.FETCH
+            return Action.REFRESH  # stale: answered at once, refreshed in the background
         if final:
             return Action.NOT_FOUND if usable else Action.UNAVAILABLE
+        # An unknown kid in a fresh set: at most one refetch per cooldown.
+        cooling = fresh and now < self._last_started + self._cooldown
+        if usable and self.consecutive_failures:
+            # The provider is failing: nobody waits for it while a usable set exists.
+            return Action.REFRESH if may_start and not cooling else Action.NOT_FOUND
         if self.in_flight(now) is not None:
             return Action.WAIT
-        if now < self._retry_at:
+        if not may_start:
             return Action.NOT_FOUND if usable else Action.UNAVAILABLE
-        if cached is not None and now < cached.fresh_until and now < self._last_started + self._cooldown:
-            return Action.NOT_FOUND  # unknown kid in a fresh set: at most one refetch per cooldown
-        return Action.FETCH  # nothing usable, a stale set, or the cooldown has passed
+        return Action.NOT_FOUND if cooling else Action.FETCH
 
     def begin(self, now: float) -> Attempt:
         """Start an attempt (the caller decided ``FETCH``, or forces a refresh)."""

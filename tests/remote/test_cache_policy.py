@@ -100,15 +100,15 @@ def test_fresh_known_serves_unknown_refetches_once_per_cooldown() -> None:
     assert policy.decide(31, cached, False, final=True) is Action.NOT_FOUND
 
 
-def test_a_stale_set_is_refreshed_by_one_caller_and_served_to_the_others() -> None:
+def test_a_stale_set_is_served_at_once_and_refreshed_off_the_request_path() -> None:
     policy = CachePolicy(cache_ttl=10, max_stale=100)
     cached = fetched(policy, 0)
-    assert policy.decide(11, cached, True, final=False) is Action.FETCH
+    assert policy.decide(11, cached, True, final=False) is Action.REFRESH
     attempt = policy.begin(11)
-    assert policy.decide(11, cached, True, final=False) is Action.SERVE
+    assert policy.decide(11, cached, True, final=False) is Action.SERVE  # single flight
     assert policy.failed(attempt, 12, "down") == 1
     assert policy.decide(12.5, cached, True, final=False) is Action.SERVE  # backing off
-    assert policy.decide(13, cached, True, final=False) is Action.FETCH
+    assert policy.decide(13, cached, True, final=False) is Action.REFRESH
     assert policy.decide(111, cached, True, final=False) is Action.FETCH  # expired: must fetch
     policy.begin(111)
     assert policy.decide(111, cached, True, final=False) is Action.WAIT
@@ -118,8 +118,34 @@ def test_a_stale_set_is_refreshed_by_one_caller_and_served_to_the_others() -> No
 def test_a_stale_set_is_refreshed_for_an_unknown_kid_regardless_of_the_cooldown() -> None:
     policy = CachePolicy(cache_ttl=60, cooldown=30, max_stale=100)
     cached = fetched(policy, 0)
-    assert policy.failed(policy.begin(59), 59, "x") == 1  # the last attempt began at 59
+    policy.abandon(policy.begin(59))  # the last attempt began at 59
     assert policy.decide(61, cached, False, final=False) is Action.FETCH
+    assert policy.decide(59.5, cached, False, final=False) is Action.NOT_FOUND  # fresh: cooling down
+
+
+def test_while_the_provider_fails_nobody_waits_if_a_usable_set_exists() -> None:
+    policy = CachePolicy(cache_ttl=60, cooldown=30, max_stale=20, timeout=5)
+    cached = fetched(policy, 0)
+    attempt = policy.begin(70)
+    assert policy.decide(70, cached, False, final=False) is Action.WAIT  # healthy so far: join it
+    assert policy.failed(attempt, 71, "down") == 1
+    assert policy.decide(71.5, cached, False, final=False) is Action.NOT_FOUND  # backing off
+    assert policy.decide(72, cached, False, final=False) is Action.REFRESH  # retried off the path
+    policy.begin(72)
+    assert policy.decide(73, cached, False, final=False) is Action.NOT_FOUND  # not WAIT
+    assert policy.decide(73, cached, True, final=False) is Action.SERVE
+    assert policy.decide(81, cached, True, final=False) is Action.WAIT  # nothing usable: it must
+
+
+def test_a_closed_policy_starts_nothing() -> None:
+    policy = CachePolicy(cache_ttl=10, max_stale=100)
+    cached = fetched(policy, 0)
+    policy.close()
+    assert policy.closed
+    assert policy.decide(11, cached, True, final=False) is Action.SERVE
+    assert policy.decide(11, cached, False, final=False) is Action.NOT_FOUND
+    assert policy.decide(200, cached, True, final=False) is Action.UNAVAILABLE
+    assert policy.decide(0, None, False, final=False) is Action.UNAVAILABLE
 
 
 def test_failures_back_off_exponentially_up_to_the_cooldown() -> None:
