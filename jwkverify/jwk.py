@@ -19,6 +19,7 @@ from ._crypto.seam import SignatureBackend, Verifier
 from ._jwk.export import as_mapping, thumbprint
 from ._jwk.material import RSA_BITS_FLOOR, refusal_error
 from ._jwk.parse import Fields, parse_fields
+from ._jwk.pem import pem_members
 from .algorithms import ALGORITHMS, hmac_verifier
 from .errors import InvalidKey, KeyNotFound, clip
 
@@ -32,7 +33,7 @@ DEFAULT_MIN_RSA_BITS = 2048
 class JWK:
     """An immutable public (or ``oct``) JSON Web Key, ready to verify signatures.
 
-    Build one with :meth:`from_dict` or :meth:`from_json`. Attributes mirror the
+    Build one with :meth:`from_dict`, :meth:`from_json` or :meth:`from_pem`. Attributes mirror the
     RFC 7517 members: ``kty``, ``kid``, ``alg``, ``use``, ``key_ops`` and ``crv``.
     ``algorithms`` is the set of JWS algorithms this key may verify: those that fit
     its type, curve and size, narrowed to its own ``alg`` when it has one, and empty
@@ -79,7 +80,7 @@ class JWK:
     _material: tuple[SignatureBackend | None, object, int | None]
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        raise TypeError("build a JWK with JWK.from_dict(...) or JWK.from_json(...)")
+        raise TypeError("build a JWK with JWK.from_dict(...), JWK.from_json(...) or JWK.from_pem(...)")
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("JWK objects are immutable")
@@ -130,6 +131,44 @@ class JWK:
         """
         check_min_rsa_bits(min_rsa_bits)
         return parse_jwk(mapping, min_rsa_bits, backend or default_backend())
+
+    @classmethod
+    def from_pem(
+        cls,
+        pem: str | bytes,
+        *,
+        kid: str | None = None,
+        alg: str | None = None,
+        min_rsa_bits: int = DEFAULT_MIN_RSA_BITS,
+        backend: SignatureBackend | None = None,
+    ) -> JWK:
+        """Build a JWK from a PEM public key, as FastMCP's and PyJWT's users hold them.
+
+        ``pem`` is one ``-----BEGIN PUBLIC KEY-----`` block (SubjectPublicKeyInfo: RSA,
+        EC P-256/P-384/P-521/secp256k1, Ed25519, Ed448) or ``-----BEGIN RSA PUBLIC
+        KEY-----`` block (PKCS#1), read by jwkverify's own strict DER reader with either
+        backend. ``kid`` and ``alg`` set those members; the key is then checked exactly
+        as :meth:`from_dict` checks the equivalent JWK.
+
+        Raises:
+            TypeError: ``pem`` is not str or bytes, or ``kid``/``alg`` not str.
+            InvalidKey: not one PEM block of a public key (a private key or certificate
+                is refused with how to get the public key), DER that is malformed or
+                not strictly DER, an unknown algorithm or curve, an ``alg`` that does
+                not fit the key, or any reason of :meth:`from_dict`.
+        """
+        if not isinstance(pem, str | bytes):
+            raise TypeError(f"pem must be str or bytes, not {type(pem).__name__}")
+        for name, value in (("kid", kid), ("alg", alg)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be a str or None")
+        kty, members = pem_members(pem)
+        mapping: dict[str, str] = {"kty": kty, **members}
+        if kid is not None:
+            mapping["kid"] = kid
+        if alg is not None:
+            mapping["alg"] = alg
+        return cls.from_dict(mapping, min_rsa_bits=min_rsa_bits, backend=backend)
 
     # -- verification (used by the JWS core) ---------------------------------
 
