@@ -19,7 +19,6 @@ from ._crypto.seam import SignatureBackend, Verifier
 from ._jwk.export import as_mapping, thumbprint
 from ._jwk.material import RSA_BITS_FLOOR, refusal_error
 from ._jwk.parse import Fields, parse_fields
-from ._jwk.pem import pem_members
 from .algorithms import ALGORITHMS, hmac_verifier
 from .errors import InvalidKey, KeyNotFound, clip
 
@@ -157,17 +156,9 @@ class JWK:
                 not strictly DER, an unknown algorithm or curve, an ``alg`` that does
                 not fit the key, or any reason of :meth:`from_dict`.
         """
-        if not isinstance(pem, str | bytes):
-            raise TypeError(f"pem must be str or bytes, not {type(pem).__name__}")
-        for name, value in (("kid", kid), ("alg", alg)):
-            if value is not None and not isinstance(value, str):
-                raise TypeError(f"{name} must be a str or None")
-        kty, members = pem_members(pem)
-        mapping: dict[str, str] = {"kty": kty, **members}
-        if kid is not None:
-            mapping["kid"] = kid
-        if alg is not None:
-            mapping["alg"] = alg
+        from ._jwk.pem import pem_mapping  # the DER and PEM readers load on first use
+
+        mapping = pem_mapping(pem, kid, alg)
         return cls.from_dict(mapping, min_rsa_bits=min_rsa_bits, backend=backend)
 
     # -- verification (used by the JWS core) ---------------------------------

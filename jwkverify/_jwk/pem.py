@@ -14,7 +14,7 @@ from .._codec.der import NULL, DERError, Reader, oid_text
 from .._codec.pem import PEMError, unarmor
 from ..errors import InvalidKey
 
-__all__ = ["pem_members"]
+__all__ = ["pem_mapping", "pem_members"]
 
 _RSA = bytes.fromhex("2a864886f70d010101")  # 1.2.840.113549.1.1.1 rsaEncryption
 _EC = bytes.fromhex("2a8648ce3d0201")  # 1.2.840.10045.2.1 id-ecPublicKey
@@ -43,6 +43,27 @@ _CERTIFICATE_HINT = ("jwkverify does not read certificates (it would check none 
 
 #: (kty, members) of a key: the JWK's defining members, base64url-encoded.
 Members = tuple[str, dict[str, str]]
+
+
+def pem_mapping(pem: object, kid: object, alg: object) -> dict[str, str]:
+    """The JWK mapping of the public key in ``pem``, with ``kid`` and ``alg`` if given.
+
+    Raises:
+        TypeError: ``pem`` is not str or bytes, or ``kid``/``alg`` not str (or ``None``).
+        InvalidKey: as :func:`pem_members`.
+    """
+    if not isinstance(pem, str | bytes):
+        raise TypeError(f"pem must be str or bytes, not {type(pem).__name__}")
+    for name, value in (("kid", kid), ("alg", alg)):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be a str or None")
+    kty, members = pem_members(pem)
+    mapping = {"kty": kty, **members}
+    if isinstance(kid, str):
+        mapping["kid"] = kid
+    if isinstance(alg, str):
+        mapping["alg"] = alg
+    return mapping
 
 
 def pem_members(pem: str | bytes) -> Members:
