@@ -31,8 +31,19 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def base64_decoder() -> str:
+    """Which base64url decoder jwkverify uses here: the optional accelerator or the stdlib."""
+    from jwkverify._codec.base64url import accelerator_name
+
+    name = accelerator_name()
+    if name is None:
+        return "standard library (binascii)"
+    return f"{name} {metadata.version(name)} (the speedups extra)"
+
+
 def machine_facts() -> dict[str, object]:
     return {
+        "base64_decoder": base64_decoder(),
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "python": f"{platform.python_implementation()} {platform.python_version()}",

@@ -78,6 +78,7 @@ def machine_section(data: Mapping[str, Any]) -> str:
         f"- Run: {data.get('datetime', 'unknown')}; jwkverify at commit "
         f"{str(commit.get('id', 'unknown'))[:12]}{dirty}",
         "- Packages: " + ", ".join(f"{name} {packages.get(name, '?')}" for name in PACKAGES),
+        f"- jwkverify's base64url decoder: {info.get('base64_decoder') or facts['base64_decoder']}",
     ]
     return "\n".join(lines)
 

@@ -2,7 +2,7 @@
 
 There is deliberately no ``none`` entry (RFC 8725 §3.1): an unsecured JWS has
 nothing to verify, so it cannot be looked up, allowed or selected. The signature
-primitives live behind the :class:`~jwkverify._backend.SignatureBackend` seam;
+primitives live behind the :class:`~jwkverify._crypto.seam.SignatureBackend` seam;
 this module only describes algorithms and implements HMAC, which needs nothing
 but the standard library.
 """

@@ -13,38 +13,30 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, NoReturn
 
 from ._codec.base64url import Base64Error, b64url_decode
-from ._codec.strict_json import JSONError, loads_object
-from .algorithms import ALGORITHMS, Family
-from .errors import (
-    AlgorithmNotAllowed,
-    InvalidSignature,
-    KeyNotFound,
-    MalformedToken,
-    UnsupportedAlgorithm,
-    clip,
-)
+from ._jws.header import CheckedHeader, HeaderCache, parse_header
+from ._jws.signature import MAX_KIDLESS_CANDIDATES, verifying_key
+from .algorithms import ALGORITHMS
+from .errors import AlgorithmNotAllowed, MalformedToken
 from .jwk import JWK
 from .keyset import JWKSet, KeySource
 
 __all__ = [
     "DEFAULT_MAX_TOKEN_SIZE",
     "MAX_KIDLESS_CANDIDATES",
+    "CheckedHeader",
     "HeaderCache",
     "JWSPolicy",
     "ParsedJWS",
     "VerifiedJWS",
     "parse_compact",
     "verify_jws",
+    "verifying_key",
 ]
 
 #: Longest token accepted, in characters. Real access tokens stay under 8 KiB
 #: (the header limit of common HTTP servers); 16 KiB leaves room for tokens
 #: carrying many groups or roles while bounding pre-verification work.
 DEFAULT_MAX_TOKEN_SIZE = 16 * 1024
-
-#: A token without ``kid`` is tried against at most this many fitting keys.
-MAX_KIDLESS_CANDIDATES = 4
-
 
 @dataclass(frozen=True, slots=True)
 class VerifiedJWS:
@@ -68,42 +60,6 @@ class ParsedJWS(NamedTuple):
     signing_input: bytes
     payload_segment: str
     signature: bytes
-
-
-class CheckedHeader(NamedTuple):
-    """A decoded header that passed the checks, with its ``alg`` and ``kid``."""
-
-    header: dict[str, Any]
-    alg: str
-    kid: str | None
-
-
-class HeaderCache(dict[str, CheckedHeader]):
-    """A bounded map from an exact header segment to its decoded, checked header.
-
-    A service sees a handful of distinct headers (one per issuer key), so decoding
-    each once saves the base64url and JSON work on every later token. Entries are
-    immutable in use (headers are never handed to callers from here); when the map
-    is full it is emptied, which keeps memory bounded even under a flood of
-    distinct headers and needs no lock. A ``dict`` subclass so that a lookup is
-    the built-in ``dict.get``, with no Python call on the hot path.
-    """
-
-    __slots__ = ("_size",)
-
-    #: Header segments longer than this are decoded every time, never cached.
-    MAX_SEGMENT = 1024
-
-    def __init__(self, size: int = 128) -> None:
-        super().__init__()
-        self._size = size
-
-    def put(self, segment: str, header: CheckedHeader) -> None:
-        if len(segment) > self.MAX_SEGMENT:
-            return
-        if len(self) >= self._size:
-            self.clear()
-        self[segment] = header
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +130,7 @@ def split_compact(
     header_segment, payload_segment, signature_segment = segments
     header = header_cache.get(header_segment) if header_cache is not None else None
     if header is None:
-        header = _parse_header(header_segment)
+        header = parse_header(header_segment)
         if header_cache is not None:
             header_cache.put(header_segment, header)
     try:
@@ -183,15 +139,6 @@ def split_compact(
         raise MalformedToken(f"the signature segment is {exc}") from exc
     signing_input = text[: len(header_segment) + 1 + len(payload_segment)].encode("ascii")
     return header, signing_input, payload_segment, signature
-
-
-def _parse_header(segment: str) -> CheckedHeader:
-    header = _decode_header(segment)
-    alg = _check_header(header)
-    kid = header.get("kid")
-    if "kid" in header and not isinstance(kid, str):  # RFC 7515 §4.1.4; null is not a string
-        raise MalformedToken("the header's 'kid' must be a string")
-    return CheckedHeader(header, alg, kid)
 
 
 def _as_text(token: str | bytes, max_token_size: int) -> str:
@@ -209,45 +156,6 @@ def _as_text(token: str | bytes, max_token_size: int) -> str:
     if not token.isascii():
         raise MalformedToken("a compact JWS is ASCII only")
     return token
-
-
-def _decode_header(segment: str) -> dict[str, Any]:
-    try:
-        raw = b64url_decode(segment)
-    except Base64Error as exc:
-        raise MalformedToken(f"the header segment is {exc}") from exc
-    try:
-        return loads_object(raw, "the JWS header")
-    except JSONError as exc:
-        raise MalformedToken(str(exc)) from exc
-
-
-def _check_header(header: dict[str, Any]) -> str:
-    alg = header.get("alg")
-    if not isinstance(alg, str):
-        raise MalformedToken("the header must have an 'alg' string (RFC 7515 §4.1.1)")
-    if alg not in ALGORITHMS:
-        raise UnsupportedAlgorithm(_unsupported(alg))
-    # RFC 7515 §4.1.11: a recipient that does not understand every extension listed
-    # in "crit" must reject the JWS. jwkverify implements none, RFC 7797 included.
-    if "crit" in header:
-        raise MalformedToken(f"the header lists the extensions {clip(header['crit'])} in 'crit'; "
-                             "jwkverify supports no JWS extension, so it must refuse the token")
-    # RFC 7797 §3: b64=false changes the signing input; without crit it is a
-    # malformed header, and honouring it would need the extension we refuse.
-    if "b64" in header and header["b64"] is not True:
-        raise MalformedToken("the header's 'b64' must be absent or true")
-    return alg
-
-
-def _unsupported(alg: str) -> str:
-    if alg.lower() == "none":
-        # RFC 8725 §3.1 / RFC 7518 §3.6: an unsecured JWS is never verified.
-        return f"alg {clip(alg)} (an unsecured JWS) is never accepted"
-    same_letters = [name for name in ALGORITHMS if name.lower() == alg.lower()]
-    if same_letters:
-        return f"alg {clip(alg)} is not supported; algorithm names are case-sensitive: {same_letters[0]}?"
-    return f"alg {clip(alg)} is not supported; jwkverify verifies {', '.join(sorted(ALGORITHMS))}"
 
 
 def check_allowed(parsed: ParsedJWS, policy: JWSPolicy) -> None:
@@ -283,57 +191,6 @@ def decode_payload(payload_segment: str) -> bytes:
         return b64url_decode(payload_segment)
     except Base64Error as exc:
         raise MalformedToken(f"the payload segment is {exc}") from exc
-
-
-def verifying_key(
-    header: CheckedHeader, signature: bytes, signing_input: bytes, candidates: Sequence[JWK]
-) -> JWK:
-    """The candidate key whose signature over ``signing_input`` verifies.
-
-    Raises:
-        KeyNotFound: several distinct keys share the token's ``kid``, or too many
-            keys fit a token without ``kid``.
-        InvalidSignature: no candidate verifies the signature.
-    """
-    alg = header.alg
-    if len(candidates) == 1:
-        key = candidates[0]
-        if key.verify_signature(alg, signature, signing_input):
-            return key
-        raise InvalidSignature(_signature_failure(header, len(signature), key))
-    if not candidates:
-        raise KeyNotFound(f"no key can verify {alg}")
-    if header.kid is not None:
-        # RFC 7517 §4.5: kid should identify one key; two different keys answering
-        # to it make the choice ambiguous, so refuse rather than guess.
-        raise KeyNotFound(f"{len(candidates)} different keys have kid {clip(header.kid)}; "
-                          "refusing an ambiguous key choice")
-    if len(candidates) > MAX_KIDLESS_CANDIDATES:
-        raise KeyNotFound(f"the token has no kid and {len(candidates)} keys could verify {alg}; "
-                          f"at most {MAX_KIDLESS_CANDIDATES} are tried: the issuer should set kid")
-    for key in candidates:
-        if key.verify_signature(alg, signature, signing_input):
-            return key
-    raise InvalidSignature(f"the {alg} signature verifies with none of {len(candidates)} keys")
-
-
-def _signature_failure(header: CheckedHeader, actual: int, key: JWK) -> str:
-    """Why a signature of ``actual`` octets failed, in words that point at the usual mistakes."""
-    alg = header.alg
-    name = f"key {clip(key.kid)}" if key.kid is not None else f"the {key.kty} key"
-    message = f"the {alg} signature does not verify with {name}"
-    size = key.signature_size(alg)
-    if size != actual:
-        message += f": it is {actual} octets, {alg} signatures are {size}"
-        if ALGORITHMS[alg].family is Family.ECDSA:
-            message += " (R || S, RFC 7518 §3.4; not DER)"
-    embedded = sorted(_EMBEDDED_KEY_HEADERS.intersection(header.header))
-    if embedded:
-        message += f"; keys carried in the token ({', '.join(embedded)}) are never used"
-    return message
-
-
-_EMBEDDED_KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c"})
 
 
 def verify_jws(

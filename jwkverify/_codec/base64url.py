@@ -1,12 +1,22 @@
 """Strict base64url (RFC 7515 §2, RFC 4648 §5): no padding, no '+' or '/', no
 whitespace, and canonical trailing bits, so that one byte string has exactly
-one accepted encoding."""
+one accepted encoding.
+
+With the optional ``speedups`` extra installed (``pip install "jwkverify[speedups]"``,
+which brings ``pybase64``), decoding runs in SIMD code; the accepted and refused
+inputs are the same either way (``tests/codec/test_base64url.py`` proves it). Set
+``JWKVERIFY_ACCELERATOR=off`` in the environment to keep the standard library's
+decoder although ``pybase64`` is installed; it is read once, at the first decode.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import os
 import sys
+from collections.abc import Callable
+from functools import cache
 
 from ..errors import JOSEError
 
@@ -25,6 +35,17 @@ _INDEX = {char: index for index, char in enumerate(_ALPHABET)}
 _HAS_STRICT_MODE = sys.version_info >= (3, 11)
 
 
+__all__ = [
+    "ACCELERATOR_SWITCH", "Base64Error", "accelerator_name", "b64url_decode", "b64url_encode", "b64url_uint",
+]
+
+#: The environment variable that turns the accelerator off, and the values that do.
+ACCELERATOR_SWITCH = "JWKVERIFY_ACCELERATOR"
+_OFF = frozenset({"off", "0", "no", "false"})
+#: Shorter texts are decoded by the standard library even with the accelerator.
+_ACCELERATE_FROM = 256
+
+
 class Base64Error(JOSEError):
     """Internal: raised for bad base64url; callers re-raise it as their own error."""
 
@@ -36,7 +57,24 @@ def b64url_decode(text: str) -> bytes:
     except UnicodeEncodeError as exc:
         raise Base64Error("not base64url: only ASCII characters are allowed") from exc
     remainder = len(raw) & 3
-    if _HAS_STRICT_MODE and remainder != 1:
+    # pybase64 costs a few thousand instructions per call before it decodes any
+    # faster: worth it for a payload, not for a header or a signature.
+    fast = _accelerator() if len(raw) >= _ACCELERATE_FROM and remainder != 1 else None
+    if fast is not None:
+        # pybase64 with altchars also takes '+' and '/', and takes padding: three
+        # memchr scans refuse those first (the checks below then say why). An int
+        # needle is a plain memchr; a bytes one first fails an int conversion.
+        if 0x3D not in raw and 0x2B not in raw and 0x2F not in raw:  # '=', '+', '/'
+
+            try:  # positional: pybase64 parses keywords slowly
+                decoded = fast(raw + _PADDING[remainder], b"-_", True)
+            except ValueError:  # binascii.Error: a byte outside the alphabet
+                pass
+            else:
+                if remainder and _INDEX[raw[-1]] & _UNUSED_BITS_MASK[remainder]:
+                    raise Base64Error("not base64url: non-canonical trailing bits")
+                return decoded
+    elif _HAS_STRICT_MODE and remainder != 1:
         try:
             decoded = binascii.a2b_base64(raw.translate(_TO_STANDARD_MARKED) + _PADDING[remainder],
                                           strict_mode=True)
@@ -47,6 +85,24 @@ def b64url_decode(text: str) -> bytes:
                 raise Base64Error("not base64url: non-canonical trailing bits")
             return decoded
     return _decode_checked(raw, remainder)
+
+
+@cache
+def _accelerator() -> Callable[..., bytes] | None:
+    """``pybase64.b64decode`` if installed and not switched off; decided on first use."""
+    if os.environ.get(ACCELERATOR_SWITCH, "").strip().lower() in _OFF:
+        return None
+    try:
+        import pybase64  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    decode: Callable[..., bytes] = pybase64.b64decode
+    return decode
+
+
+def accelerator_name() -> str | None:
+    """``"pybase64"`` when base64url decoding is accelerated, else ``None``."""
+    return "pybase64" if _accelerator() is not None else None
 
 
 def _decode_checked(raw: bytes, remainder: int) -> bytes:

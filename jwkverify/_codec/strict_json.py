@@ -80,7 +80,16 @@ def loads_object(data: bytes | str, what: str) -> dict[str, Any]:
     else:
         text = _as_text(data, what)
     try:
-        value = _decode(text)
+        # raw_decode skips decode()'s two whitespace scans. It needs the value to
+        # start the text and reports where it ended: anything after it (whitespace
+        # or garbage) goes through decode(), which accepts or names the error.
+        # (Inline, not a helper: a Python call here costs 2% of an HS256 verify.)
+        if text[:1] == "{":
+            value, end = _RAW_DECODE(text)
+            if end != len(text):
+                value = _DECODER.decode(text)
+        else:
+            value = _DECODER.decode(text)
     except _DuplicateMember as exc:
         raise JSONError(f"{what} has the member {clip(exc.name)} more than once") from exc
     except RecursionError as exc:
@@ -109,17 +118,6 @@ def _as_text(data: object, what: str) -> str:
                 raise JSONError(f"{what} contains an unpaired UTF-16 surrogate") from exc
         return data
     raise JSONError(f"{what} must be JSON text (str or bytes), not {type(data).__name__}")
-
-
-def _decode(text: str) -> Any:
-    # raw_decode skips decode()'s two whitespace scans. It needs the value to
-    # start the text and reports where it ended: anything after it (whitespace
-    # or garbage) goes through decode(), which accepts or names the error.
-    if text[:1] == "{":
-        value, end = _RAW_DECODE(text)
-        if end == len(text):
-            return value
-    return _DECODER.decode(text)
 
 
 # json turns "\\ud800" into a lone surrogate: a str that cannot be encoded again.

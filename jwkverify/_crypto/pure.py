@@ -1,6 +1,6 @@
 """Signature primitives in pure Python: the backend for zero-dependency mode.
 
-Used when ``cryptography`` cannot be imported (see ``_backend.default_backend``),
+Used when ``cryptography`` cannot be imported (see ``_crypto.choice.default_backend``),
 or when chosen with ``backend_by_name("pure")``. Verification handles only public
 values, so nothing here needs to run in constant time; the one comparison that
 involves a secret, HMAC, lives in ``algorithms.hmac_verifier`` and uses ``hmac``.

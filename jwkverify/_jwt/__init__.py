@@ -1,1 +1,1 @@
-"""Machinery of :class:`~jwkverify.JWTVerifier`: the verified-token cache."""
+"""Machinery of :class:`~jwkverify.JWTVerifier`: claim options and checks, the verified-token cache."""

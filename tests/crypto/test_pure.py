@@ -33,11 +33,11 @@ from jwkverify._crypto.pure_ec import WEIERSTRASS_CURVES, ECPublicKey, _sum, _su
 from jwkverify._crypto.pure_edwards import (
     EDWARDS_CURVES,
     EdPublicKey,
-    _add,
     decode_point,
     eddsa_verify,
     encode_point,
 )
+from jwkverify._crypto.pure_edwards_points import add as _add
 from jwkverify._crypto.pure_rsa import RSAPublicKey, pkcs1v15_prefix, pkcs1v15_verify, pss_verify
 from jwkverify._crypto.pure_window import positions, signed_digits
 from jwkverify._crypto.seam import BackendKeyError

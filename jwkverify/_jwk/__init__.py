@@ -1,0 +1,1 @@
+"""Machinery of :class:`~jwkverify.JWK`: reading members, building per-key-type material, export."""

@@ -1,0 +1,1 @@
+"""Machinery of :mod:`jwkverify.jws`: the protected header's checks and the choice of verifying key."""
