@@ -216,7 +216,7 @@ def test_inspect_shows_what_a_token_is_bound_to(capsys: pytest.CaptureFixture[st
 
 
 def _meaning(member: str) -> str:
-    from jwkverify._tools.cli import _CONFIRMATIONS
+    from jwkverify._tools.cli_inspect import CONFIRMATIONS as _CONFIRMATIONS
 
     return _CONFIRMATIONS[member]
 
