@@ -26,7 +26,7 @@ from .jws import (
     split_compact,
     verifying_key,
 )
-from .keyset import KeySource
+from .keyset import JWKSet, KeySource
 
 __all__ = ["JWTVerifier", "verify_jwt"]
 
@@ -201,8 +201,13 @@ class JWTVerifier:
         if cache is None:
             return self.verify(token), None
         entry = cache.get(token)
-        if entry is not None and self._still_valid(token, entry, self._source.keys_for(entry.alg, entry.kid)):
-            return entry.claims, entry
+        if entry is not None:
+            source = self._source
+            # A local JWK or JWKSet never changes: its key is still there, nothing to ask.
+            fixed = type(source) is JWKSet or type(source) is JWK
+            current = (entry.key,) if fixed else source.keys_for(entry.alg, entry.kid)
+            if self._still_valid(token, entry, current):
+                return entry.claims, entry
         claims = self.verify(token)
         return claims, cache.get(token)
 
@@ -212,9 +217,12 @@ class JWTVerifier:
         if cache is None:
             return await self.verify_async(token), None
         entry = cache.get(token)
-        if entry is not None and self._still_valid(
-                token, entry, await self._source.keys_for_async(entry.alg, entry.kid)):
-            return entry.claims, entry
+        if entry is not None:
+            source = self._source
+            fixed = type(source) is JWKSet or type(source) is JWK
+            current = (entry.key,) if fixed else await source.keys_for_async(entry.alg, entry.kid)
+            if self._still_valid(token, entry, current):
+                return entry.claims, entry
         claims = await self.verify_async(token)
         return claims, cache.get(token)
 
