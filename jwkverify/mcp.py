@@ -19,12 +19,17 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._web.conventions import conventions_of, require_audience
-from .asgi import ASGIApp, BearerAuthMiddleware, VerifiedToken, Verifier
-from .errors import JOSEError
+from ._web.conventions import require_audience
+from ._web.decision import BearerCore
+from ._web.frozen import ReadOnlyList
+from ._web.options import BearerOptions
+from ._web.views import Derived, VerifiedToken
+from .asgi import ASGIApp, BearerAuthMiddleware, Verifier
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken  # type: ignore[import-not-found, unused-ignore]
+
+    from .observe import Observer
 
 __all__ = ["MCPTokenVerifier", "access_token", "protect_mcp_app", "request_token"]
 
@@ -39,16 +44,36 @@ def _access_token_class() -> Any:
     return AccessToken
 
 
+def read_only_model(cls: Any) -> Any:
+    """A frozen pydantic subclass of ``cls`` (an ``AccessToken`` class): its instances are shared.
+
+    Setting a field raises pydantic's ``ValidationError``; :func:`shared_access_token`
+    puts read-only ``scopes`` and ``claims`` in. Made once per adapter.
+    """
+    from pydantic import ConfigDict
+
+    return type(f"ReadOnly{cls.__name__}", (cls,), {
+        "model_config": ConfigDict(frozen=True), "__module__": __name__,
+        "__doc__": f"{cls.__name__}, read-only: one per verified token, shared by its requests.",
+    })
+
+
 class MCPTokenVerifier:
     """The MCP SDK's ``TokenVerifier`` (``async verify_token(token) -> AccessToken | None``).
 
     ``verifier`` is a :class:`~jwkverify.JWTVerifier` or
     :class:`~jwkverify.MultiIssuerVerifier` built with ``audience=`` the server's
-    resource URL. ``resource`` (optional) is that URL: when ``aud`` is an array it is
-    the entry reported as ``AccessToken.resource`` (what the SDK's
-    ``validate_token_resource`` compares). A refused token gives ``None``, which the
-    SDK answers with ``401``; so does an unavailable key set (the protocol has no way
-    to say ``503``; :func:`protect_mcp_app` has). The SDK is imported here.
+    resource URL (and ``cache_size=``, so that a repeated token costs a cache hit).
+    ``resource`` (optional) is that URL: when ``aud`` is an array it is the entry
+    reported as ``AccessToken.resource`` (what the SDK's ``validate_token_resource``
+    compares). A refused token gives ``None``, which the SDK answers with ``401``; so
+    does an unavailable key set (the protocol has no way to say ``503``;
+    :func:`protect_mcp_app` has). ``observer`` is told each verdict. The SDK is
+    imported here.
+
+    The ``AccessToken`` of a token is built once and returned again while the
+    verifier's token cache holds the token: it is read-only (setting a field raises;
+    its ``scopes`` and ``claims`` are a read-only list and dict).
 
     Raises:
         ImportError: the ``mcp`` package is not installed.
@@ -56,64 +81,89 @@ class MCPTokenVerifier:
             the verifier (an audience is required).
     """
 
-    __slots__ = ("_audiences", "_conventions", "_log", "_resource", "_verifier")
+    __slots__ = ("_access", "_core", "_views")
 
-    def __init__(self, verifier: Verifier, *, resource: str | None = None) -> None:
+    def __init__(self, verifier: Verifier, *, resource: str | None = None,
+                 observer: Observer | None = None) -> None:
         import logging
 
-        _access_token_class()
-        self._audiences = require_audience(verifier)
+        cls = read_only_model(_access_token_class())
         if resource is not None and not isinstance(resource, str):
             raise TypeError("resource must be a str")
-        self._verifier = verifier
-        self._conventions = conventions_of(verifier)
-        self._resource = resource
-        self._log = logging.getLogger(__name__)
+        options = BearerOptions.build(verifier, observer=observer)
+        self._core = BearerCore(options, log=logging.getLogger(__name__))
+        self._views = self._core.views
+        audiences = options.audiences
+
+        def build(verified: VerifiedToken) -> Any:
+            return shared_access_token(cls, verified, resource=resource, audiences=audiences)
+
+        self._access: Derived[Any] = Derived(build, self._views.size)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The ``AccessToken`` for a valid ``token``, ``None`` for any refusal."""
         try:
-            claims = await self._verifier.verify_async(token)
-        except JOSEError as exc:
-            level = self._log.warning if exc.status_hint >= 500 else self._log.info
-            level("refused a Bearer token: %s: %s", type(exc).__name__, exc)
+            verified = await self._views.verify_async(token)
+        except Exception as exc:  # the SDK turns an exception here into a 500
+            self._core.refused(exc)
             return None
-        except Exception:  # the SDK turns an exception here into a 500
-            self._log.exception("the verifier failed on a Bearer token")
-            return None
-        verified = VerifiedToken(claims, self._conventions.scopes(claims), frozenset(), token)
-        result: AccessToken = access_token(verified, resource=self._resource, audiences=self._audiences)
+        if self._core.observer is not None:
+            self._core.report("accepted", None)
+        result: AccessToken = self._access(verified)
         return result
 
 
-def access_token(verified: VerifiedToken, *, resource: str | None = None,
-                 audiences: Iterable[str] = ()) -> AccessToken:
-    """The SDK's ``AccessToken`` for a verified token.
-
-    Fills ``token``, ``client_id`` (``client_id``, ``azp``, ``appid`` or ``cid``;
-    ``""`` when the token names no client), ``scopes`` (``scope`` and ``scp``),
-    ``expires_at`` (``exp``), ``resource`` (the ``aud`` entry equal to ``resource``,
-    else the first one among ``audiences``, else the first), and, where the installed
-    SDK has them, ``subject`` (``sub``) and ``claims`` (all of them).
-
-    Raises:
-        ImportError: the ``mcp`` package is not installed.
-    """
-    cls = _access_token_class()
+def _fields(verified: VerifiedToken, resource: str | None, audiences: frozenset[str]) -> dict[str, Any]:
     claims = verified.claims
     exp = claims.get("exp")
-    fields: dict[str, Any] = {
+    return {
         "token": verified.token,
         "client_id": verified.client_id or "",
         "scopes": sorted(verified.scopes),
         "expires_at": int(exp) if isinstance(exp, int | float) and not isinstance(exp, bool)
         and math.isfinite(exp) else None,
-        "resource": _resource(claims.get("aud"), resource, frozenset(audiences)),
+        "resource": _resource(claims.get("aud"), resource, audiences),
         "subject": verified.subject,
         "claims": claims,
     }
+
+
+def access_token(verified: VerifiedToken, *, resource: str | None = None,
+                 audiences: Iterable[str] = ()) -> AccessToken:
+    """The SDK's ``AccessToken`` for a verified token: a new one, yours to change.
+
+    Fills ``token``, ``client_id`` (``client_id``, ``azp``, ``appid`` or ``cid``;
+    ``""`` when the token names no client), ``scopes`` (``scope``, else ``scp``),
+    ``expires_at`` (``exp``), ``resource`` (the ``aud`` entry equal to ``resource``,
+    else the first one among ``audiences``, else the first), and, where the installed
+    SDK has them, ``subject`` (``sub``) and ``claims`` (all of them; a plain ``dict``
+    whose nested arrays and objects are the token's read-only ones).
+
+    Raises:
+        ImportError: the ``mcp`` package is not installed.
+    """
+    cls = _access_token_class()
+    fields = _fields(verified, resource, frozenset(audiences))
     known = getattr(cls, "model_fields", fields)  # mcp 1.x has neither subject nor claims
     return cls(**{name: value for name, value in fields.items() if name in known})  # type: ignore[no-any-return, unused-ignore]
+
+
+def shared_access_token(cls: Any, verified: VerifiedToken, *, resource: str | None = None,
+                        audiences: frozenset[str] = frozenset()) -> Any:
+    """An instance of ``cls`` (made by :func:`read_only_model`) for ``verified``, fit to share.
+
+    As :func:`access_token`, with ``scopes`` a read-only list and ``claims`` the
+    token's read-only claims themselves (no copy).
+    """
+    fields = _fields(verified, resource, audiences)
+    known = getattr(cls, "model_fields", fields)
+    made = cls(**{name: (None if name == "claims" else value) for name, value in fields.items()
+                  if name in known})
+    stored = vars(made)  # a frozen model's fields, set once here before anyone sees it
+    stored["scopes"] = ReadOnlyList(fields["scopes"])
+    if "claims" in known:
+        stored["claims"] = verified.claims
+    return made
 
 
 def _resource(aud: object, resource: str | None, audiences: frozenset[str]) -> str | None:
@@ -133,10 +183,11 @@ def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,
 
     Build the server without SDK auth (no ``auth=``/``token_verifier=``) and wrap
     ``server.streamable_http_app()``. ``options`` are the middleware's (for example
-    ``required_scopes=``, ``tool_scopes={"delete_note": ["notes:write"]}``). On top of
-    the middleware, ``scope["user"]`` is the SDK's ``AuthenticatedUser``, so the SDK
-    binds each session to the user that opened it, and tools call
-    ``mcp.server.auth.middleware.auth_context.get_access_token()`` as with SDK auth.
+    ``required_scopes=``, ``tool_scopes={"delete_note": ["notes:write"]}``,
+    ``observer=``). On top of the middleware, ``scope["user"]`` is the SDK's
+    ``AuthenticatedUser``, so the SDK binds each session to the user that opened it,
+    and tools call ``mcp.server.auth.middleware.auth_context.get_access_token()`` as
+    with SDK auth (a read-only ``AccessToken``, built once per cached token).
     ``request.auth`` stays the :class:`~jwkverify.asgi.VerifiedToken`.
 
     Raises:
@@ -149,9 +200,12 @@ def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
     audiences = require_audience(verifier)
+    cls = read_only_model(_access_token_class())
+    shared: Derived[Any] = Derived(lambda verified: shared_access_token(
+        cls, verified, resource=resource, audiences=audiences))
 
     def make_user(verified: VerifiedToken) -> object:
-        return AuthenticatedUser(access_token(verified, resource=resource, audiences=audiences))
+        return AuthenticatedUser(shared(verified))
 
     inner: ASGIApp = AuthContextMiddleware(app)
     return BearerAuthMiddleware(inner, verifier, resource=resource,
