@@ -25,7 +25,7 @@ K = TypeVar("K")
 #: The longest ``Retry-After`` a ``503`` names (seconds).
 MAX_RETRY_AFTER: Final = 300
 
-_KEPT = 256  # answers kept per kind; what is rarer is built each time
+_KEPT = 2048  # answers kept; what is rarer is built each time
 _JSON = ("content-type", "application/json")
 _NO_STORE = ("cache-control", "no-store")
 
@@ -84,7 +84,7 @@ class Answers:
         found = self._kept.get((kind, key))
         if found is None:
             found = make(key)
-            if len(self._kept) < _KEPT * 8:
+            if len(self._kept) < _KEPT:
                 self._kept[(kind, key)] = found
         return found
 
