@@ -23,7 +23,7 @@ from ._web.conventions import DEFAULT_ROLE_CLAIMS, BearerVerifier, RoleClaim
 from ._web.credentials import Credentials
 from ._web.decision import BearerCore
 from ._web.options import BearerOptions
-from ._web.views import VerifiedToken
+from ._web.token import VerifiedToken
 
 if TYPE_CHECKING:
     from .observe import Observer
@@ -189,7 +189,7 @@ class BearerAuthMiddleware:
             try:
                 claims, entry = await views.entry_async(found)
             except Exception as exc:  # nothing the verifier raises may become a 500
-                outcome = core.refused(exc)
+                outcome = core.refused(exc, found)
             else:
                 outcome = views.view(found, claims, entry)
         else:
@@ -228,12 +228,14 @@ class BearerAuthMiddleware:
             values: tuple[str, ...] = ()
         elif second is None:
             text = first.decode("latin-1")
-            if text[:7] == "Bearer " and self._views.known(text[7:]):
-                return text[7:]  # verified before, so well-formed
+            if text[:7] == "Bearer ":
+                token = text[7:]  # one string, hashed once for every lookup that follows
+                if self._views.known(token):
+                    return token  # verified before, so well-formed
             values = (text,)
         else:  # RFC 6750 §3.1: one method only
             values = (first.decode("latin-1"), second.decode("latin-1"))
-        found = self._core.credentials(values, scopes)
+        found = self._core.read(values, scopes)
         return found.token if type(found) is Credentials else found  # type: ignore[return-value]
 
     async def _tool_scopes(self, scope: Scope, receive: Receive,

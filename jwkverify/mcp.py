@@ -19,11 +19,12 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._web.conventions import require_audience
+from ._web.conventions import DEFAULT_CONVENTIONS, TokenConventions, require_audience
 from ._web.decision import BearerCore
-from ._web.frozen import ReadOnlyList
+from ._web.frozen import ReadOnlyList, freeze
 from ._web.options import BearerOptions
-from ._web.views import Derived, VerifiedToken
+from ._web.token import VerifiedToken
+from ._web.views import Derived, TokenViews
 from .asgi import ASGIApp, BearerAuthMiddleware, Verifier
 
 if TYPE_CHECKING:
@@ -42,20 +43,6 @@ def _access_token_class() -> Any:
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
     return AccessToken
-
-
-def read_only_model(cls: Any) -> Any:
-    """A frozen pydantic subclass of ``cls`` (an ``AccessToken`` class): its instances are shared.
-
-    Setting a field raises pydantic's ``ValidationError``; :func:`shared_access_token`
-    puts read-only ``scopes`` and ``claims`` in. Made once per adapter.
-    """
-    from pydantic import ConfigDict
-
-    return type(f"ReadOnly{cls.__name__}", (cls,), {
-        "model_config": ConfigDict(frozen=True), "__module__": __name__,
-        "__doc__": f"{cls.__name__}, read-only: one per verified token, shared by its requests.",
-    })
 
 
 class MCPTokenVerifier:
@@ -81,47 +68,47 @@ class MCPTokenVerifier:
             the verifier (an audience is required).
     """
 
-    __slots__ = ("_access", "_core", "_views")
+    __slots__ = ("_core", "_tokens")
 
     def __init__(self, verifier: Verifier, *, resource: str | None = None,
                  observer: Observer | None = None) -> None:
         import logging
 
-        cls = read_only_model(_access_token_class())
+        cls = _access_token_class()
         if resource is not None and not isinstance(resource, str):
             raise TypeError("resource must be a str")
         options = BearerOptions.build(verifier, observer=observer)
         self._core = BearerCore(options, log=logging.getLogger(__name__))
-        self._views = self._core.views
-        audiences = options.audiences
-
-        def build(verified: VerifiedToken) -> Any:
-            return shared_access_token(cls, verified, resource=resource, audiences=audiences)
-
-        self._access: Derived[Any] = Derived(build, self._views.size)
+        shared = SharedAccessTokens(cls, resource=resource, audiences=options.audiences,
+                                    conventions=options.conventions)
+        # The AccessToken is the view itself: built from the claims once per cached token.
+        self._tokens: TokenViews[Any] = TokenViews(verifier, shared.from_claims)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The ``AccessToken`` for a valid ``token``, ``None`` for any refusal."""
         try:
-            verified = await self._views.verify_async(token)
+            access: AccessToken = await self._tokens.verify_async(token)
         except Exception as exc:  # the SDK turns an exception here into a 500
             self._core.refused(exc)
             return None
         if self._core.observer is not None:
             self._core.report("accepted", None)
-        result: AccessToken = self._access(verified)
-        return result
+        return access
+
+
+def _expiry(exp: object) -> int | None:
+    if isinstance(exp, int | float) and not isinstance(exp, bool) and math.isfinite(exp):
+        return int(exp)
+    return None
 
 
 def _fields(verified: VerifiedToken, resource: str | None, audiences: frozenset[str]) -> dict[str, Any]:
     claims = verified.claims
-    exp = claims.get("exp")
     return {
         "token": verified.token,
         "client_id": verified.client_id or "",
         "scopes": sorted(verified.scopes),
-        "expires_at": int(exp) if isinstance(exp, int | float) and not isinstance(exp, bool)
-        and math.isfinite(exp) else None,
+        "expires_at": _expiry(claims.get("exp")),
         "resource": _resource(claims.get("aud"), resource, audiences),
         "subject": verified.subject,
         "claims": claims,
@@ -148,22 +135,69 @@ def access_token(verified: VerifiedToken, *, resource: str | None = None,
     return cls(**{name: value for name, value in fields.items() if name in known})  # type: ignore[no-any-return, unused-ignore]
 
 
-def shared_access_token(cls: Any, verified: VerifiedToken, *, resource: str | None = None,
-                        audiences: frozenset[str] = frozenset()) -> Any:
-    """An instance of ``cls`` (made by :func:`read_only_model`) for ``verified``, fit to share.
+class SharedAccessTokens:
+    """Builds the read-only ``AccessToken`` of a verified token, to share among its requests.
 
-    As :func:`access_token`, with ``scopes`` a read-only list and ``claims`` the
-    token's read-only claims themselves (no copy).
+    ``cls`` is the MCP SDK's ``AccessToken`` or a subclass (FastMCP's): a frozen
+    subclass of it is made once here, and each token's instance gets the fields of
+    :func:`access_token`, with ``scopes`` a read-only list and ``claims`` the token's
+    read-only claims themselves (no copy). Setting a field raises pydantic's
+    ``ValidationError``. Call it with a :class:`~jwkverify.asgi.VerifiedToken` (through
+    :class:`~jwkverify._web.views.Derived`), or give :meth:`from_claims` to a
+    :class:`~jwkverify._web.views.TokenViews` as its ``build``: either way it runs once
+    per cached token. ``conventions`` read the scopes and client id for :meth:`from_claims`.
+
+    Raises:
+        ImportError: pydantic is not installed (it comes with the MCP SDK).
     """
-    fields = _fields(verified, resource, audiences)
-    known = getattr(cls, "model_fields", fields)
-    made = cls(**{name: (None if name == "claims" else value) for name, value in fields.items()
-                  if name in known})
-    stored = vars(made)  # a frozen model's fields, set once here before anyone sees it
-    stored["scopes"] = ReadOnlyList(fields["scopes"])
-    if "claims" in known:
-        stored["claims"] = verified.claims
-    return made
+
+    __slots__ = ("_audiences", "_claims", "_conventions", "_resource", "_subject", "_validate")
+
+    def __init__(self, cls: Any, *, resource: str | None = None, audiences: Iterable[str] = (),
+                 conventions: TokenConventions = DEFAULT_CONVENTIONS) -> None:
+        from pydantic import ConfigDict
+
+        model: Any = type(f"ReadOnly{cls.__name__}", (cls,), {
+            "model_config": ConfigDict(frozen=True), "__module__": __name__,
+            "__doc__": f"{cls.__name__}, read-only: one per verified token, shared by its requests.",
+        })
+        # pydantic-core's validator itself: what the model's __init__ calls, less a Python frame.
+        self._validate = model.__pydantic_validator__.validate_python
+        fields = getattr(cls, "model_fields", {})
+        self._subject = "subject" in fields  # mcp 1.x has neither subject nor claims
+        self._claims = "claims" in fields
+        self._resource = resource
+        self._audiences = frozenset(audiences)
+        self._conventions = conventions
+
+    def __call__(self, verified: VerifiedToken) -> Any:
+        """The shared ``AccessToken`` of ``verified``."""
+        return self._make(verified.token, verified.claims, sorted(verified.scopes), verified.client_id,
+                          verified.subject)
+
+    def from_claims(self, token: str, claims: dict[str, Any]) -> Any:
+        """The shared ``AccessToken`` of ``token``, whose verified claims are ``claims`` (not changed)."""
+        frozen = freeze(claims)
+        conventions = self._conventions
+        subject = frozen.get("sub")
+        return self._make(token, frozen, sorted(conventions.scopes(frozen)), conventions.client_id(frozen),
+                          subject if isinstance(subject, str) else None)
+
+    def _make(self, token: str, claims: Mapping[str, Any], scopes: list[str], client_id: str | None,
+              subject: str | None) -> Any:
+        values = {"token": token, "client_id": client_id or "", "scopes": scopes,
+                  "expires_at": _expiry(claims.get("exp")),
+                  "resource": _resource(claims.get("aud"), self._resource, self._audiences)}
+        if self._subject:
+            values["subject"] = subject
+        if self._claims:
+            values["claims"] = None  # set below, without the copy validation would make
+        made = self._validate(values)
+        stored = vars(made)  # a frozen model's fields, set once here before anyone sees it
+        stored["scopes"] = ReadOnlyList(scopes)
+        if self._claims:
+            stored["claims"] = claims
+        return made
 
 
 def _resource(aud: object, resource: str | None, audiences: frozenset[str]) -> str | None:
@@ -199,17 +233,18 @@ def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,
         from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
-    audiences = require_audience(verifier)
-    cls = read_only_model(_access_token_class())
-    shared: Derived[Any] = Derived(lambda verified: shared_access_token(
-        cls, verified, resource=resource, audiences=audiences))
+    build = SharedAccessTokens(_access_token_class(), resource=resource, audiences=require_audience(verifier))
+    shared: list[Derived[Any]] = []  # made once the middleware says how many views it keeps
 
     def make_user(verified: VerifiedToken) -> object:
-        return AuthenticatedUser(shared(verified))
+        return AuthenticatedUser(shared[0](verified))
 
     inner: ASGIApp = AuthContextMiddleware(app)
-    return BearerAuthMiddleware(inner, verifier, resource=resource,
-                                authorization_servers=authorization_servers, make_user=make_user, **options)
+    middleware = BearerAuthMiddleware(inner, verifier, resource=resource,
+                                      authorization_servers=authorization_servers, make_user=make_user,
+                                      **options)
+    shared.append(Derived(build, middleware._views.size))
+    return middleware
 
 
 def request_token(context: object) -> VerifiedToken | None:

@@ -24,7 +24,7 @@ from ._web.conventions import BearerVerifier, RoleClaim
 from ._web.credentials import Credentials, split_joined
 from ._web.decision import BearerCore
 from ._web.options import BearerOptions
-from ._web.views import VerifiedToken
+from ._web.token import VerifiedToken
 
 if TYPE_CHECKING:
     from .observe import Observer
@@ -135,7 +135,7 @@ class BearerAuthMiddleware:
             try:
                 claims, entry = views.entry(found)
             except Exception as exc:  # nothing the verifier raises may become a 500
-                outcome = self._core.refused(exc)
+                outcome = self._core.refused(exc, found)
             else:
                 outcome = views.view(found, claims, entry)
         else:
@@ -151,9 +151,11 @@ class BearerAuthMiddleware:
 
     def _credentials(self, value: str | None, scopes: tuple[str, ...]) -> str | Answer:
         """The request's Bearer token, or the answer to send."""
-        if value is not None and value[:7] == "Bearer " and self._views.known(value[7:]):
-            return value[7:]  # verified before, so well-formed (and without a comma)
-        found = self._core.credentials(split_joined(value), scopes)
+        if value is not None and value[:7] == "Bearer ":
+            token = value[7:]  # one string, hashed once for every lookup that follows
+            if self._views.known(token):
+                return token  # verified before, so well-formed (and without a comma)
+        found = self._core.read(split_joined(value), scopes)
         return found.token if type(found) is Credentials else found  # type: ignore[return-value]
 
 

@@ -39,10 +39,11 @@ from typing import Final
 from ..errors import JOSEError
 from .answers import Answer, Answers
 from .bearer import BearerProblem, describe_refusal
-from .credentials import BEARER, Credentials, read_credentials
+from .credentials import BEARER, NOT_ONE_TOKEN, Credentials, is_b64token, read_credentials
 from .options import BearerOptions
 from .routes import Route, RouteTable
-from .views import TokenViews, VerifiedToken
+from .token import VerifiedToken
+from .views import TokenViews
 
 __all__ = ["DEFAULT_RETRY_AFTER", "BearerCore"]
 
@@ -62,7 +63,7 @@ class BearerCore:
             scopes=options.required_scopes, roles=options.required_roles, rules=options.rules,
             public_paths=options.public_paths, metadata_paths=options.metadata_paths,
             tool_scopes=options.tool_scopes, mcp_path=options.mcp_path)
-        self.views = TokenViews(options.verifier, options.conventions, options.role_claims)
+        self.views = TokenViews.of_tokens(options.verifier, options.conventions, options.role_claims)
         self.answers = Answers(metadata_url=options.metadata_url, realm=options.realm,
                                document=options.metadata)
 
@@ -77,11 +78,15 @@ class BearerCore:
 
         ``scopes`` are what the request needs, named in the ``401`` challenge.
         """
-        if len(values) == 1:
-            value = values[0]
-            if value[:7] == "Bearer " and self.views.known(value[7:]):
-                return Credentials(BEARER, value[7:])  # seen and verified before: well-formed
-        found = read_credentials(values)
+        if len(values) == 1 and values[0][:7] == "Bearer ":
+            token = values[0][7:]
+            if self.views.known(token):
+                return Credentials(BEARER, token)  # seen and verified before: well-formed
+        return self.read(values, scopes)
+
+    def read(self, values: Sequence[str], scopes: tuple[str, ...] = ()) -> Credentials | Answer:
+        """:meth:`credentials` without the shortcut for tokens seen before (a face tried it)."""
+        found = read_credentials(values, syntax=not self.views.strict)
         if isinstance(found, Credentials):
             return found
         return self.problem(found, scopes)
@@ -99,14 +104,14 @@ class BearerCore:
         try:
             return self.views.verify(credentials.token)
         except Exception as exc:  # nothing the verifier raises may become a 500
-            return self.refused(exc)
+            return self.refused(exc, credentials.token)
 
     async def verify_async(self, credentials: Credentials) -> VerifiedToken | Answer:
         """The verified token (``verifier.verify_async``), or the answer to send."""
         try:
             return await self.views.verify_async(credentials.token)
         except Exception as exc:
-            return self.refused(exc)
+            return self.refused(exc, credentials.token)
 
     def authorize(self, token: VerifiedToken, scopes: tuple[str, ...],
                   roles: tuple[str, ...]) -> Answer | None:
@@ -115,7 +120,7 @@ class BearerCore:
             self.report("insufficient_scope", None)
             # RFC 6750 §3.1 and the MCP step-up flow: name every scope this request needs.
             return self.answers.insufficient_scope(scopes)
-        if not token.roles.issuperset(roles):
+        if roles and not token.roles.issuperset(roles):
             self.report("insufficient_role", None)
             return self.answers.insufficient_role()
         if self.observer is not None:
@@ -129,8 +134,14 @@ class BearerCore:
 
     # -- refusals, reports -----------------------------------------------------------------
 
-    def refused(self, exc: Exception) -> Answer:
-        """The answer to what the verifier raised (and its report and log record)."""
+    def refused(self, exc: Exception, token: str | None = None) -> Answer:
+        """The answer to what the verifier raised on ``token`` (and its report and log record).
+
+        A ``token`` that is not one ``b64token`` (read without the check, for a strict
+        verifier) is malformed credentials: ``400 invalid_request``, whatever was raised.
+        """
+        if token is not None and self.views.strict and not is_b64token(token):
+            return self.problem(NOT_ONE_TOKEN)
         log = self.log
         if not isinstance(exc, JOSEError):  # a verifier bug must still end in a refusal
             log.error("the verifier failed on a Bearer token", exc_info=exc)

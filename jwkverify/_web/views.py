@@ -24,123 +24,71 @@ for every request (still correct, just not reused).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .conventions import CLIENT_ID_CLAIMS, BearerVerifier, RoleClaim, TokenConventions
-from .frozen import ReadOnlyDict, freeze
+from .conventions import BearerVerifier, RoleClaim, TokenConventions
+from .token import VerifiedToken
 
 __all__ = ["Derived", "TokenViews", "VerifiedToken"]
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 #: Views kept when the verifier does not say how many tokens its cache holds.
 DEFAULT_VIEWS = 1024
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class VerifiedToken:
-    """A request's verified access token: what the app reads in ``scope["auth"]``.
-
-    The same object is ``scope["user"]``: it has the ``is_authenticated``,
-    ``display_name`` and ``identity`` of Starlette's ``BaseUser``, and ``scopes``
-    as Starlette's ``AuthCredentials`` has them, so ``@requires("scope")`` works.
-
-    Immutable, and shared by every request that carries the same token while the
-    verifier's token cache holds it: ``claims`` is a read-only ``dict``
-    (:class:`~jwkverify._web.frozen.ReadOnlyDict`; its nested arrays and objects are
-    read-only too, and changing any raises ``TypeError``); ``dict(token.claims)`` or
-    ``copy.deepcopy(token.claims)`` gives a copy of your own. ``subject``, ``issuer``
-    and ``client_id`` are read from the claims once. Compared and hashed by identity.
-    """
-
-    claims: Mapping[str, Any]
-    scopes: frozenset[str]
-    roles: frozenset[str]
-    token: str = field(repr=False)
-    #: ``sub``: the user (or client) the token was issued for.
-    subject: str | None = field(init=False)
-    #: ``iss``.
-    issuer: str | None = field(init=False)
-    #: The OAuth client: ``client_id`` (RFC 9068 §2.2), ``azp``, ``appid`` (Entra v1), ``cid``,
-    #: or the verifier's conventions; ``None`` when the token names none (never ``sub``).
-    client_id: str | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        claims = self.claims
-        if not isinstance(claims, ReadOnlyDict):
-            claims = freeze(dict(claims))
-            object.__setattr__(self, "claims", claims)
-        subject, issuer = claims.get("sub"), claims.get("iss")
-        object.__setattr__(self, "subject", subject if isinstance(subject, str) else None)
-        object.__setattr__(self, "issuer", issuer if isinstance(issuer, str) else None)
-        object.__setattr__(self, "client_id", _first_string(claims, CLIENT_ID_CLAIMS))
-
-    @classmethod
-    def of(cls, token: str, claims: dict[str, Any], conventions: TokenConventions,
-           role_claims: tuple[RoleClaim, ...]) -> VerifiedToken:
-        """The view of ``token`` with verified ``claims``, read by ``conventions``."""
-        frozen = freeze(claims)
-        view = cls(frozen, conventions.scopes(frozen), conventions.roles(frozen, role_claims), token)
-        if conventions.client_id_claims != CLIENT_ID_CLAIMS:
-            object.__setattr__(view, "client_id", conventions.client_id(frozen))
-        return view
-
-    @property
-    def is_authenticated(self) -> bool:
-        """Always true: Starlette's ``BaseUser`` interface."""
-        return True
-
-    @property
-    def display_name(self) -> str:
-        """``sub``, else the client id, else the empty string (Starlette's ``BaseUser``)."""
-        return self.subject or self.client_id or ""
-
-    @property
-    def identity(self) -> str:
-        """Same as :attr:`display_name` (Starlette's ``BaseUser``)."""
-        return self.display_name
-
-
-def _first_string(claims: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
-    for name in names:
-        value = claims.get(name)
-        if isinstance(value, str) and value:
-            return value
-    return None
-
-
-class TokenViews:
-    """The :class:`VerifiedToken` of each token, verified on every call, built once per cached token.
+class TokenViews(Generic[V]):
+    """The view of each token (by default its :class:`VerifiedToken`), verified on every call,
+    built once per cached token.
 
     :meth:`verify` / :meth:`verify_async` do it all. A face on the hot path calls the
     two halves itself, saving a coroutine: ``claims, entry = await
     views.entry_async(token)`` (the verifier's work: raises what it raises), then
     ``views.view(token, claims, entry)``.
 
+    ``build(token, claims)`` makes a view other than a :class:`VerifiedToken` (the
+    MCP adapter builds the SDK's ``AccessToken`` straight from the claims); it must
+    return something immutable, and never change ``claims`` (on a cache hit they are
+    the verifier's own).
+
     Bounded like the verifier's own token cache (oldest stored dropped first). Safe to
     share across threads and tasks: each operation is one ``dict`` call, and a race
     can only build a view twice.
     """
 
-    __slots__ = ("_conventions", "_held", "_role_claims", "_size", "_verifier", "entry", "entry_async")
+    __slots__ = ("_build", "_held", "_size", "_verifier", "entry", "entry_async", "strict")
 
     entry: Callable[[str], tuple[dict[str, Any], object | None]]
     entry_async: Callable[[str], Awaitable[tuple[dict[str, Any], object | None]]]
 
-    def __init__(self, verifier: BearerVerifier, conventions: TokenConventions,
-                 role_claims: tuple[RoleClaim, ...]) -> None:
+    def __init__(self, verifier: BearerVerifier, build: Callable[[str, dict[str, Any]], V]) -> None:
         self._verifier = verifier
-        self._conventions = conventions
-        self._role_claims = role_claims
+        self._build = build
         seam = getattr(verifier, "_verify_entry", None)
         seam_async = getattr(verifier, "_verify_entry_async", None)
         size = getattr(verifier, "_token_cache_size", DEFAULT_VIEWS)
-        if callable(seam) and callable(seam_async) and isinstance(size, int) and size > 0:
-            self.entry, self.entry_async, self._size = seam, seam_async, size
+        #: The verifier is one of jwkverify's: it refuses any token that is not strict base64url
+        #: segments, so a token it accepts is well-formed (RFC 6750 §2.1) without a check of its own.
+        self.strict = callable(seam) and callable(seam_async)
+        if self.strict and isinstance(size, int) and size > 0:
+            self.entry, self.entry_async, self._size = seam, seam_async, size  # type: ignore[assignment]
         else:  # a verifier without a token cache, or without the seam: a new view each time
             self.entry, self.entry_async, self._size = self._plain, self._plain_async, 0
-        self._held: dict[str, tuple[object, VerifiedToken]] = {}
+        self._held: dict[str, tuple[object, V]] = {}
+
+    @staticmethod
+    def of_tokens(verifier: BearerVerifier, conventions: TokenConventions,
+                  role_claims: tuple[RoleClaim, ...]) -> TokenViews[VerifiedToken]:
+        """Views that are :class:`VerifiedToken`, read by ``conventions`` and ``role_claims``."""
+        def roles_of(claims: Mapping[str, Any]) -> frozenset[str]:
+            return conventions.roles(claims, role_claims)
+
+        def build(token: str, claims: dict[str, Any]) -> VerifiedToken:
+            # roles are read when first asked for: most requests need none
+            return VerifiedToken.of(token, claims, conventions, roles_of)
+
+        return TokenViews(verifier, build)
 
     @property
     def size(self) -> int:
@@ -149,9 +97,9 @@ class TokenViews:
 
     def known(self, token: str) -> bool:
         """Whether ``token`` verified before and its view is held (so it is well-formed)."""
-        return token in self._held
+        return bool(self._size) and token in self._held
 
-    def verify(self, token: str) -> VerifiedToken:
+    def verify(self, token: str) -> V:
         """Verify ``token`` (``verifier.verify``) and return its view.
 
         Raises:
@@ -160,23 +108,26 @@ class TokenViews:
         claims, entry = self.entry(token)
         return self.view(token, claims, entry)
 
-    async def verify_async(self, token: str) -> VerifiedToken:
+    async def verify_async(self, token: str) -> V:
         """Verify ``token`` (``verifier.verify_async``) and return its view.
 
         Raises:
             JOSEError: the verifier refused the token; anything else it raises.
         """
+        if not self._size:  # nothing is reused: the verifier directly, one coroutine less
+            return self._build(token, await self._verifier.verify_async(token))
         claims, entry = await self.entry_async(token)
         return self.view(token, claims, entry)
 
-    def view(self, token: str, claims: dict[str, Any], entry: object | None) -> VerifiedToken:
+    def view(self, token: str, claims: dict[str, Any], entry: object | None) -> V:
         """The view of ``token`` just verified with ``claims``, held in the verifier's cache as ``entry``."""
+        if entry is None:  # not cached: this request's own view
+            return self._build(token, claims)
         held = self._held.get(token)
-        if held is not None and held[0] is entry and entry is not None:
+        if held is not None and held[0] is entry:
             return held[1]  # the same cache entry: the same verified token
-        view = VerifiedToken.of(token, claims, self._conventions, self._role_claims)
-        if entry is not None:
-            self._store(token, entry, view)
+        view = self._build(token, claims)
+        self._store(token, entry, view)
         return view
 
     def _plain(self, token: str) -> tuple[dict[str, Any], object | None]:
@@ -185,7 +136,7 @@ class TokenViews:
     async def _plain_async(self, token: str) -> tuple[dict[str, Any], object | None]:
         return await self._verifier.verify_async(token), None
 
-    def _store(self, token: str, entry: object, view: VerifiedToken) -> None:
+    def _store(self, token: str, entry: object, view: V) -> None:
         held = self._held
         held.pop(token, None)  # re-inserted last: the oldest entries go first
         held[token] = (entry, view)
@@ -202,8 +153,8 @@ class Derived(Generic[T]):
     ``Derived(build)(view)`` calls ``build(view)`` the first time it sees ``view``
     and returns the same result while the same view comes back (that is, while the
     verifier's token cache holds the token). ``build`` must return something
-    immutable: every request with the token gets it. Bounded; thread-safe as
-    :class:`TokenViews`.
+    immutable: every request with the token gets it. Bounded by ``size`` (use the
+    :class:`TokenViews`' ``size``: 0 keeps nothing); thread-safe as :class:`TokenViews`.
     """
 
     __slots__ = ("_build", "_held", "_size")
@@ -212,10 +163,12 @@ class Derived(Generic[T]):
         if not callable(build):
             raise TypeError("build must be a callable taking a VerifiedToken")
         self._build = build
-        self._size = max(1, size)
+        self._size = size
         self._held: dict[str, tuple[VerifiedToken, T]] = {}
 
     def __call__(self, view: VerifiedToken) -> T:
+        if not self._size:  # views are not reused (no token cache): neither is what they give
+            return self._build(view)
         held = self._held.get(view.token)
         if held is not None and held[0] is view:
             return held[1]

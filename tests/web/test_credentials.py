@@ -33,3 +33,16 @@ def test_a_wsgi_joined_value_with_a_bearer_part_is_two_headers() -> None:
     assert list(split_joined("Basic x,Bearer y")) == ["Basic x", "Bearer y"]
     assert split_joined('Digest username="a", realm="b"') == ('Digest username="a", realm="b"',)
     assert read_credentials(split_joined("Bearer a, Bearer b")).error == "invalid_request"  # type: ignore[union-attr]
+
+
+def test_b64token_is_exactly_the_rfc_6750_syntax() -> None:
+    import re
+
+    from jwkverify._web.credentials import is_b64token
+
+    grammar = re.compile(r"[A-Za-z0-9\-._~+/]+=*")  # RFC 6750 §2.1, as written
+    samples = ["abc", "a.b.c", "a-_~+/=", "a==", "==", "=", "", "a=b", "a b", "a,b", "a\x00", "ä", "a\t",
+               "A" * 1000, "x" * 10 + "=" * 3, "+/", "a;b", 'a"b', "a\\b", "ab=c="]
+    samples += [chr(code) for code in range(0x20, 0x180)]
+    for sample in samples:
+        assert is_b64token(sample) == (grammar.fullmatch(sample) is not None), repr(sample)

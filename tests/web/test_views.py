@@ -30,7 +30,7 @@ def token(**changes: Any) -> str:
 
 
 def views_of(verifier: Any, conventions: TokenConventions = DEFAULT_CONVENTIONS) -> TokenViews:
-    return TokenViews(verifier, conventions, conventions.role_claims)
+    return TokenViews.of_tokens(verifier, conventions, conventions.role_claims)
 
 
 def test_a_cached_token_gets_the_same_view_sync_and_async() -> None:
