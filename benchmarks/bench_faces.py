@@ -8,7 +8,8 @@ What ``test_server.py`` times, built here once:
   one request to completion without an event loop (an ASGI app that awaits nothing
   real finishes on its first ``send(None)``; a driver refuses one that suspends);
 - the peers users write today for the MCP SDK's ``TokenVerifier``: FastMCP's own
-  ``JWTVerifier`` (``jwks_uri`` = the same key set, served from 127.0.0.1), and an SDK
+  ``JWTVerifier`` (``public_key=`` the signing key's PEM, and ``jwks_uri=`` the same key
+  set served from 127.0.0.1), and an SDK
   ``TokenVerifier`` on PyJWT (``PyJWKClient`` for the key, ``jwt.decode`` with
   audience and issuer, then the SDK's ``AccessToken``), as its docs show.
 """
@@ -118,14 +119,21 @@ def _write(data: bytes) -> None:
 # -- the peers ---------------------------------------------------------------------------------
 
 
-def fastmcp_verifier(jwks_url: str, alg: str) -> Any:
-    """FastMCP's ``JWTVerifier`` on the same key set, fetched once before timing.
+def fastmcp_verifier(alg: str, *, jwks_url: str | None = None, public_key: Any = None) -> Any:
+    """FastMCP's ``JWTVerifier``: with the signing key's PEM (``public_key=``, what most users
+    configure), or on the same key set (``jwks_uri=``, fetched once before timing).
 
     Raises:
         ImportError: fastmcp is not installed.
     """
     from fastmcp.server.auth.providers.jwt import JWTVerifier
 
+    if public_key is not None:
+        from cryptography.hazmat.primitives import serialization
+
+        pem = public_key.public_bytes(serialization.Encoding.PEM,
+                                      serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+        return JWTVerifier(public_key=pem, issuer=ISSUER, audience=AUDIENCE, algorithm=alg)
     return JWTVerifier(jwks_uri=jwks_url, issuer=ISSUER, audience=AUDIENCE, algorithm=alg)
 
 

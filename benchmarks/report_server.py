@@ -34,12 +34,14 @@ OVERHEADS: tuple[tuple[str, str, tuple[str, ...], float | None], ...] = (
      ("core verify, first-seen",), 3.0),
     ("refusal, no credentials: 401 with the challenge", "ASGI refused, no credentials",
      ("bare ASGI app",), None),
-    ("refusal, not a JWT: 401 invalid_token", "ASGI refused, not a JWT", ("bare ASGI app",), None),
+    ("refusal, not a JWT: 401 invalid_token, over the core's refusal", "ASGI refused, not a JWT",
+     ("bare ASGI app", "core verify, not a JWT"), None),
 )
 
 #: (peer row, goal): each peer's median ÷ MCPTokenVerifier's, first-seen.
 PEERS: tuple[tuple[str, float], ...] = (
     ("FastMCP JWTVerifier, first-seen", 2.3),
+    ("FastMCP JWTVerifier jwks_uri, first-seen", 2.3),
     ("PyJWT TokenVerifier, first-seen", 2.0),
 )
 

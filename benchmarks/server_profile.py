@@ -77,8 +77,9 @@ def asgi_repeated(case: Any) -> dict[str, Any]:
 def mcp_first_seen(case: Any) -> dict[str, Any]:
     from mcp.server.auth.provider import AccessToken
 
+    from jwkverify._web.access_tokens import SharedAccessTokens
     from jwkverify._web.conventions import DEFAULT_CONVENTIONS as CONVENTIONS
-    from jwkverify.mcp import MCPTokenVerifier, SharedAccessTokens
+    from jwkverify.mcp import MCPTokenVerifier
 
     verifier = JWTVerifier(JWKSet.from_json(case.jwks_json), algorithms=[case.alg], issuer=ISSUER,
                            audience=AUDIENCE)

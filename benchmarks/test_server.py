@@ -39,7 +39,7 @@ from bench_faces import (
 from bench_server import JWKSServer, jwks_path
 from bench_tokens import AUDIENCE, ISSUER, Case
 
-from jwkverify import JWKSet, JWTVerifier, RemoteJWKSet
+from jwkverify import JWKSet, JWTVerifier, MalformedToken, RemoteJWKSet
 from jwkverify.asgi import BearerAuthMiddleware
 from jwkverify.wsgi import BearerAuthMiddleware as WSGIMiddleware
 
@@ -60,8 +60,10 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("ASGI middleware, first-seen", "around the bare app, no cache"),
     ("WSGI middleware, first-seen", "around the bare app, no cache"),
     ("MCPTokenVerifier, first-seen", "verify_token, no cache"),
-    ("FastMCP JWTVerifier, first-seen", "fastmcp's own verify_token (it has no cache)"),
+    ("FastMCP JWTVerifier, first-seen", "fastmcp's own verify_token, public_key=PEM (it has no cache)"),
+    ("FastMCP JWTVerifier jwks_uri, first-seen", "the same on jwks_uri= the key set's URL"),
     ("PyJWT TokenVerifier, first-seen", "an SDK TokenVerifier on PyJWT + PyJWKClient"),
+    ("core verify, not a JWT", "JWTVerifier.verify refusing it: MalformedToken"),
     ("ASGI refused, no credentials", "401 with the challenge"),
     ("ASGI refused, not a JWT", "401 invalid_token"),
 )
@@ -140,6 +142,18 @@ def build_row(name: str, case: Case, server: JWKSServer) -> Callable[[], Any]:
         assert verifier.verify(case.token)["sub"] == sub
         token = case.token
         return lambda: verifier.verify(token)
+    if name == "core verify, not a JWT":
+        verifier = _verifier(case, CACHE)
+
+        def refuse() -> None:
+            try:
+                verifier.verify("not.a.jwt")
+            except MalformedToken:
+                return
+            raise AssertionError("a token that is not a JWT was accepted")
+
+        refuse()
+        return refuse
     if name == "bare ASGI app":
         scope, recorder = asgi_scope(case.token), Recorder()
         assert asgi_call(bare_asgi, scope, recorder) == 200
@@ -165,8 +179,11 @@ def build_row(name: str, case: Case, server: JWKSServer) -> Callable[[], Any]:
         return _asgi(_verifier(case, CACHE), "not.a.jwt", None, status=401)
     url = server.url(jwks_path(LABEL))
     try:
-        peer = (fastmcp_verifier(url, case.alg) if name.startswith("FastMCP")
-                else PyJWTTokenVerifier(url, case.alg))
+        if name.startswith("FastMCP"):
+            peer = (fastmcp_verifier(case.alg, jwks_url=url) if "jwks_uri" in name
+                    else fastmcp_verifier(case.alg, public_key=case.signer.public))
+        else:
+            peer = PyJWTTokenVerifier(url, case.alg)
     except ImportError as exc:
         pytest.skip(f"{name.split(maxsplit=1)[0]} is not installed: {exc}")
     return _token_verifier(peer, case)

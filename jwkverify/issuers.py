@@ -112,6 +112,10 @@ class MultiIssuerVerifier:
     def _token_cache_size(self) -> int:
         return sum(each._token_cache_size for each in self._verifiers.values())
 
+    @property
+    def _never_waits(self) -> bool:
+        return all(each._never_waits for each in self._verifiers.values())
+
     def _verify_entry(self, token: str) -> tuple[dict[str, Any], object | None]:
         issuer, verifier = self._choose(token)
         claims, entry = verifier._verify_entry(token)

@@ -195,6 +195,11 @@ class JWTVerifier:
     def _token_cache_size(self) -> int:
         return self._cache.size if self._cache is not None else 0
 
+    @property
+    def _never_waits(self) -> bool:
+        """A local JWK or JWKSet: :meth:`verify` does no I/O, so async code may call it directly."""
+        return type(self._source) is JWKSet or type(self._source) is JWK
+
     def _verify_entry(self, token: str) -> tuple[dict[str, Any], object | None]:
         """:meth:`verify`, with the cache entry the claims are held in (``None``: not cached)."""
         cache = self._cache
@@ -202,10 +207,8 @@ class JWTVerifier:
             return self.verify(token), None
         entry = cache.get(token)
         if entry is not None:
-            source = self._source
             # A local JWK or JWKSet never changes: its key is still there, nothing to ask.
-            fixed = type(source) is JWKSet or type(source) is JWK
-            current = (entry.key,) if fixed else source.keys_for(entry.alg, entry.kid)
+            current = (entry.key,) if self._never_waits else self._source.keys_for(entry.alg, entry.kid)
             if self._still_valid(token, entry, current):
                 return entry.claims, entry
         claims = self.verify(token)
@@ -217,12 +220,9 @@ class JWTVerifier:
         if cache is None:
             return await self.verify_async(token), None
         entry = cache.get(token)
-        if entry is not None:
-            source = self._source
-            fixed = type(source) is JWKSet or type(source) is JWK
-            current = (entry.key,) if fixed else await source.keys_for_async(entry.alg, entry.kid)
-            if self._still_valid(token, entry, current):
-                return entry.claims, entry
+        if entry is not None and self._still_valid(
+                token, entry, await self._source.keys_for_async(entry.alg, entry.kid)):
+            return entry.claims, entry
         claims = await self.verify_async(token)
         return claims, cache.get(token)
 

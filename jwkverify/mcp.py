@@ -15,13 +15,12 @@ is used):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._web.conventions import DEFAULT_CONVENTIONS, TokenConventions, require_audience
+from ._web.access_tokens import SharedAccessTokens, access_token_fields
+from ._web.conventions import require_audience
 from ._web.decision import BearerCore
-from ._web.frozen import ReadOnlyList, freeze
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
 from ._web.views import Derived, TokenViews
@@ -96,25 +95,6 @@ class MCPTokenVerifier:
         return access
 
 
-def _expiry(exp: object) -> int | None:
-    if isinstance(exp, int | float) and not isinstance(exp, bool) and math.isfinite(exp):
-        return int(exp)
-    return None
-
-
-def _fields(verified: VerifiedToken, resource: str | None, audiences: frozenset[str]) -> dict[str, Any]:
-    claims = verified.claims
-    return {
-        "token": verified.token,
-        "client_id": verified.client_id or "",
-        "scopes": sorted(verified.scopes),
-        "expires_at": _expiry(claims.get("exp")),
-        "resource": _resource(claims.get("aud"), resource, audiences),
-        "subject": verified.subject,
-        "claims": claims,
-    }
-
-
 def access_token(verified: VerifiedToken, *, resource: str | None = None,
                  audiences: Iterable[str] = ()) -> AccessToken:
     """The SDK's ``AccessToken`` for a verified token: a new one, yours to change.
@@ -130,85 +110,9 @@ def access_token(verified: VerifiedToken, *, resource: str | None = None,
         ImportError: the ``mcp`` package is not installed.
     """
     cls = _access_token_class()
-    fields = _fields(verified, resource, frozenset(audiences))
+    fields = access_token_fields(verified, resource, frozenset(audiences))
     known = getattr(cls, "model_fields", fields)  # mcp 1.x has neither subject nor claims
     return cls(**{name: value for name, value in fields.items() if name in known})  # type: ignore[no-any-return, unused-ignore]
-
-
-class SharedAccessTokens:
-    """Builds the read-only ``AccessToken`` of a verified token, to share among its requests.
-
-    ``cls`` is the MCP SDK's ``AccessToken`` or a subclass (FastMCP's): a frozen
-    subclass of it is made once here, and each token's instance gets the fields of
-    :func:`access_token`, with ``scopes`` a read-only list and ``claims`` the token's
-    read-only claims themselves (no copy). Setting a field raises pydantic's
-    ``ValidationError``. Call it with a :class:`~jwkverify.asgi.VerifiedToken` (through
-    :class:`~jwkverify._web.views.Derived`), or give :meth:`from_claims` to a
-    :class:`~jwkverify._web.views.TokenViews` as its ``build``: either way it runs once
-    per cached token. ``conventions`` read the scopes and client id for :meth:`from_claims`.
-
-    Raises:
-        ImportError: pydantic is not installed (it comes with the MCP SDK).
-    """
-
-    __slots__ = ("_audiences", "_claims", "_conventions", "_resource", "_subject", "_validate")
-
-    def __init__(self, cls: Any, *, resource: str | None = None, audiences: Iterable[str] = (),
-                 conventions: TokenConventions = DEFAULT_CONVENTIONS) -> None:
-        from pydantic import ConfigDict
-
-        model: Any = type(f"ReadOnly{cls.__name__}", (cls,), {
-            "model_config": ConfigDict(frozen=True), "__module__": __name__,
-            "__doc__": f"{cls.__name__}, read-only: one per verified token, shared by its requests.",
-        })
-        # pydantic-core's validator itself: what the model's __init__ calls, less a Python frame.
-        self._validate = model.__pydantic_validator__.validate_python
-        fields = getattr(cls, "model_fields", {})
-        self._subject = "subject" in fields  # mcp 1.x has neither subject nor claims
-        self._claims = "claims" in fields
-        self._resource = resource
-        self._audiences = frozenset(audiences)
-        self._conventions = conventions
-
-    def __call__(self, verified: VerifiedToken) -> Any:
-        """The shared ``AccessToken`` of ``verified``."""
-        return self._make(verified.token, verified.claims, sorted(verified.scopes), verified.client_id,
-                          verified.subject)
-
-    def from_claims(self, token: str, claims: dict[str, Any]) -> Any:
-        """The shared ``AccessToken`` of ``token``, whose verified claims are ``claims`` (not changed)."""
-        frozen = freeze(claims)
-        conventions = self._conventions
-        subject = frozen.get("sub")
-        return self._make(token, frozen, sorted(conventions.scopes(frozen)), conventions.client_id(frozen),
-                          subject if isinstance(subject, str) else None)
-
-    def _make(self, token: str, claims: Mapping[str, Any], scopes: list[str], client_id: str | None,
-              subject: str | None) -> Any:
-        values = {"token": token, "client_id": client_id or "", "scopes": scopes,
-                  "expires_at": _expiry(claims.get("exp")),
-                  "resource": _resource(claims.get("aud"), self._resource, self._audiences)}
-        if self._subject:
-            values["subject"] = subject
-        if self._claims:
-            values["claims"] = None  # set below, without the copy validation would make
-        made = self._validate(values)
-        stored = vars(made)  # a frozen model's fields, set once here before anyone sees it
-        stored["scopes"] = ReadOnlyList(scopes)
-        if self._claims:
-            stored["claims"] = claims
-        return made
-
-
-def _resource(aud: object, resource: str | None, audiences: frozenset[str]) -> str | None:
-    if isinstance(aud, str):
-        return aud
-    if not isinstance(aud, list) or not aud:
-        return None
-    named = [item for item in aud if isinstance(item, str)]
-    if resource is not None and resource in named:
-        return resource
-    return next((item for item in named if item in audiences), named[0] if named else None)
 
 
 def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,

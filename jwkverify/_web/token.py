@@ -16,6 +16,8 @@ from .frozen import ReadOnlyDict, freeze, thaw
 
 __all__ = ["VerifiedToken"]
 
+_SET = object.__setattr__
+
 RolesOf = Callable[[Mapping[str, Any]], frozenset[str]]
 
 
@@ -41,7 +43,8 @@ class VerifiedToken:
     by identity. ``VerifiedToken(claims, scopes, roles, token)`` builds one by hand.
     """
 
-    __slots__ = ("_roles", "_roles_of", "claims", "client_id", "issuer", "scopes", "subject", "token")
+    # No __slots__: the fields live in the instance dict, set in one step (a view is made once per
+    # token, on the path of a first-seen request: one dict beats eight slot stores there).
 
     claims: Mapping[str, Any]
     scopes: frozenset[str]
@@ -55,8 +58,13 @@ class VerifiedToken:
     def __init__(self, claims: Mapping[str, Any], scopes: frozenset[str], roles: frozenset[str],
                  token: str) -> None:
         frozen = claims if isinstance(claims, ReadOnlyDict) else freeze(dict(claims))
-        _fill(self, frozen, frozenset(scopes), token,
-              client_id=_first_string(frozen, CLIENT_ID_CLAIMS), roles=frozenset(roles), roles_of=None)
+        subject, issuer = frozen.get("sub"), frozen.get("iss")
+        _SET(self, "__dict__", {
+            "claims": frozen, "scopes": frozenset(scopes), "token": token,
+            "client_id": _first_string(frozen, CLIENT_ID_CLAIMS),
+            "subject": subject if isinstance(subject, str) else None,
+            "issuer": issuer if isinstance(issuer, str) else None,
+            "_roles": frozenset(roles), "_roles_of": None})
 
     @classmethod
     def of(cls, token: str, claims: dict[str, Any], conventions: TokenConventions,
@@ -66,9 +74,14 @@ class VerifiedToken:
         ``roles_of(claims)`` gives the roles, when first asked for.
         """
         frozen = freeze(claims)
+        subject, issuer = frozen.get("sub"), frozen.get("iss")
         view: VerifiedToken = object.__new__(cls)
-        _fill(view, frozen, conventions.scopes(frozen), token, client_id=conventions.client_id(frozen),
-              roles=None, roles_of=roles_of)
+        _SET(view, "__dict__", {
+            "claims": frozen, "scopes": conventions.scopes(frozen), "token": token,
+            "client_id": conventions.client_id(frozen),
+            "subject": subject if isinstance(subject, str) else None,
+            "issuer": issuer if isinstance(issuer, str) else None,
+            "_roles": None, "_roles_of": roles_of})
         return view
 
     @property
@@ -78,7 +91,7 @@ class VerifiedToken:
         if roles is None:
             assert self._roles_of is not None
             roles = self._roles_of(self.claims)
-            _SETTERS[-2](self, roles)  # the same value whichever thread gets here first
+            self.__dict__["_roles"] = roles  # the same value whichever thread gets here first
         return roles
 
     @property
@@ -123,23 +136,3 @@ def _first_string(claims: Mapping[str, Any], names: tuple[str, ...]) -> str | No
         if isinstance(value, str) and value:
             return value
     return None
-
-
-# Each field is set once, through its slot, bypassing the refusing __setattr__.
-_FIELDS = ("claims", "scopes", "token", "client_id", "subject", "issuer", "_roles", "_roles_of")
-_SETTERS: tuple[Callable[[VerifiedToken, Any], None], ...] = tuple(
-    VerifiedToken.__dict__[name].__set__ for name in _FIELDS)
-
-
-def _fill(view: VerifiedToken, claims: ReadOnlyDict, scopes: frozenset[str], token: str, *,
-          client_id: str | None, roles: frozenset[str] | None, roles_of: RolesOf | None) -> None:
-    subject, issuer = claims.get("sub"), claims.get("iss")
-    setters = _SETTERS
-    setters[0](view, claims)
-    setters[1](view, scopes)
-    setters[2](view, token)
-    setters[3](view, client_id)
-    setters[4](view, subject if isinstance(subject, str) else None)
-    setters[5](view, issuer if isinstance(issuer, str) else None)
-    setters[6](view, roles)
-    setters[7](view, roles_of)

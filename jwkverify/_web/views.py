@@ -57,7 +57,7 @@ class TokenViews(Generic[V]):
     can only build a view twice.
     """
 
-    __slots__ = ("_build", "_held", "_size", "_verifier", "entry", "entry_async", "strict")
+    __slots__ = ("_build", "_held", "_size", "_verifier", "entry", "entry_async", "never_waits", "strict")
 
     entry: Callable[[str], tuple[dict[str, Any], object | None]]
     entry_async: Callable[[str], Awaitable[tuple[dict[str, Any], object | None]]]
@@ -71,9 +71,13 @@ class TokenViews(Generic[V]):
         #: The verifier is one of jwkverify's: it refuses any token that is not strict base64url
         #: segments, so a token it accepts is well-formed (RFC 6750 §2.1) without a check of its own.
         self.strict = callable(seam) and callable(seam_async)
-        if self.strict and isinstance(size, int) and size > 0:
-            self.entry, self.entry_async, self._size = seam, seam_async, size  # type: ignore[assignment]
-        else:  # a verifier without a token cache, or without the seam: a new view each time
+        #: Its key source is local (a JWK or JWKSet): verifying does no I/O, so async code calls
+        #: :attr:`entry` directly, without a coroutine.
+        self.never_waits = self.strict and getattr(verifier, "_never_waits", False) is True
+        if self.strict:  # entry None when not cached: then a new view each time
+            self.entry, self.entry_async = seam, seam_async  # type: ignore[assignment]
+            self._size = size if isinstance(size, int) and size > 0 else 0
+        else:  # a verifier without the seam: a new view each time
             self.entry, self.entry_async, self._size = self._plain, self._plain_async, 0
         self._held: dict[str, tuple[object, V]] = {}
 
@@ -114,9 +118,10 @@ class TokenViews(Generic[V]):
         Raises:
             JOSEError: the verifier refused the token; anything else it raises.
         """
-        if not self._size:  # nothing is reused: the verifier directly, one coroutine less
-            return self._build(token, await self._verifier.verify_async(token))
-        claims, entry = await self.entry_async(token)
+        if self.never_waits:
+            claims, entry = self.entry(token)
+        else:
+            claims, entry = await self.entry_async(token)
         return self.view(token, claims, entry)
 
     def view(self, token: str, claims: dict[str, Any], entry: object | None) -> V:
