@@ -133,7 +133,9 @@ class SharedAccessTokens:
             validated["claims"] = None  # set below, without the copy validation would make
         made = self._validate(validated)
         stored = vars(made)  # a frozen model's fields, set once here before anyone sees it
-        stored.update(values)
+        stored["scopes"] = values["scopes"]  # the read-only list (validation made a plain copy)
+        if self._claims:
+            stored["claims"] = claims
         return made
 
     def _construct(self, values: dict[str, Any]) -> Any:

@@ -151,3 +151,21 @@ def test_derived_objects_are_built_once_per_view() -> None:
     assert len(derived._held) == 2
     with pytest.raises(TypeError):
         Derived("not callable")  # type: ignore[arg-type]
+
+
+def test_a_local_key_set_is_verified_without_coroutines_a_remote_one_with() -> None:
+    assert views_of(JWTVerifier(KEYS, audience=AUD, cache_size=4)).never_waits
+    remote = RemoteJWKSet("https://issuer.test/jwks")
+    assert not views_of(JWTVerifier(remote, audience=AUD, cache_size=4)).never_waits
+    mixed = MultiIssuerVerifier({ISSUER: KEYS, "https://b.test": remote}, audience=AUD)
+    assert not views_of(mixed).never_waits
+    assert views_of(MultiIssuerVerifier({ISSUER: KEYS}, audience=AUD)).never_waits
+
+
+def test_a_view_of_any_kind() -> None:
+    views: TokenViews[tuple[str, ...]] = TokenViews(
+        JWTVerifier(KEYS, issuer=ISSUER, audience=AUD, cache_size=4),
+        lambda token, claims: tuple(sorted(claims)))
+    tok = token()
+    assert views.verify(tok) is views.verify(tok)
+    assert asyncio.run(views.verify_async(tok)) == ("aud", "azp", "exp", "iss", "roles", "scope", "sub")
