@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import sys
+import threading
 import time
 import types
 from collections.abc import Iterator
@@ -57,6 +58,7 @@ class Closing:
     """A response iterable that records whether the server closed it (PEP 3333)."""
 
     closed: ClassVar[list[str]] = []
+    done: ClassVar[threading.Event] = threading.Event()
 
     def __init__(self, body: bytes, path: str) -> None:
         self.body, self.path = body, path
@@ -66,6 +68,7 @@ class Closing:
 
     def close(self) -> None:
         Closing.closed.append(self.path)
+        Closing.done.set()
 
 
 def plain_app(environ: dict[str, Any], start_response: Any) -> Any:
@@ -128,9 +131,11 @@ def test_no_token_is_401_with_the_challenge_and_no_error_code(protected: Any) ->
 def test_a_valid_token_reaches_the_app_and_the_app_closes_its_iterable(protected: Any) -> None:
     served = protected()
     Closing.closed.clear()
+    Closing.done.clear()
     response = served.get("/api/notes", bearer(served.token()))
     assert response.status == 200
     assert response.json() == {"path": "/api/notes", "sub": "alice", "scopes": ["notes:read"]}
+    assert Closing.done.wait(5)  # the server closes it once the response is sent, in its own thread
     assert Closing.closed == ["/api/notes"]  # the server closed the app's iterable (PEP 3333)
 
 
