@@ -124,7 +124,20 @@ def server_section(data: Mapping[str, Any], profile: Path) -> str:
 
 def profile_markdown(profile: Mapping[str, Any]) -> str:
     """The tables ``server_profile.py`` measured: each stage of a request, in µs."""
-    parts = ["### Where the time goes", "", str(profile.get("note", "")), ""]
+    parts = []
+    if profile.get("overheads"):
+        rows = [[each["what"], _us(each["seconds"]),
+                 DASH if each["budget"] is None else f"≤ {each['budget']:g} µs",
+                 DASH if each["budget"] is None else
+                 ("within" if each["seconds"] * 1e6 <= each["budget"] else "**over**")]
+                for each in profile["overheads"]]
+        parts += ["### The same overheads, timed in turns", "",
+                  "`server_profile.py` times every row involved once per round, in turn (11 rounds), and",
+                  "keeps each row's fastest round, so that the drift of the shared machine between two rows",
+                  "timed a minute apart does not land in their difference (on first-seen rows it can be as",
+                  "large as the overhead itself).", "",
+                  _table(["overhead", "least disturbed", "budget", ""], rows), ""]
+    parts += ["### Where the time goes", "", str(profile.get("note", "")), ""]
     for path in profile.get("paths", []):
         rows = [[stage["stage"], _us(stage["seconds"]), f"{stage['share']:.0%}"] for stage in path["stages"]]
         parts += [f"**{path['title']}** (sum of stages {_us(path['total'])}; measured whole: "

@@ -105,6 +105,31 @@ def mcp_first_seen(case: Any) -> dict[str, Any]:
     ])
 
 
+def interleaved(case: Any, rounds: int = 11) -> list[dict[str, Any]]:
+    """Each face's overhead from the rows of ``test_server.py``, timed in turns.
+
+    A first-seen overhead is a few µs on top of a ~20 µs verify, so the drift of a shared
+    machine between two separately timed rows can be as large as the overhead itself.
+    Here every row involved is timed once per round, in turn, and each keeps its least
+    disturbed round: the differences of those minima are the overheads.
+    """
+    from bench_server import JWKSServer
+    from report_server import OVERHEADS
+    from test_server import build_row
+
+    names = sorted({name for _, row, minus, _ in OVERHEADS for name in (row, *minus)
+                    if "RemoteJWKSet" not in name})
+    with JWKSServer() as server:
+        calls = {name: build_row(name, case, server) for name in names}
+        fastest = dict.fromkeys(names, float("inf"))
+        for _ in range(rounds):
+            for name, call in calls.items():
+                number = 300 if "first-seen" in name else 3000
+                fastest[name] = min(fastest[name], timeit.timeit(call, number=number) / number)
+    return [{"what": what, "seconds": fastest[row] - sum(fastest[each] for each in minus), "budget": budget}
+            for what, row, minus, budget in OVERHEADS if row in fastest]
+
+
 def markdown(result: dict[str, Any]) -> str:
     from report_server import profile_markdown
 
@@ -121,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         "note": "Each stage timed alone (best of 15 repeats); `rest` = the whole call minus the stages. "
                 "RS256-2048 token with 10 scopes, 10-key local JWKSet.",
         "paths": [asgi_repeated(case), mcp_first_seen(case)],
+        "overheads": interleaved(case),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")

@@ -228,10 +228,9 @@ class BearerAuthMiddleware:
             values: tuple[str, ...] = ()
         elif second is None:
             text = first.decode("latin-1")
-            if text[:7] == "Bearer ":
-                token = text[7:]  # one string, hashed once for every lookup that follows
-                if self._views.known(token):
-                    return token  # verified before, so well-formed
+            token = self._core.quick_token(text)
+            if token is not None:
+                return token
             values = (text,)
         else:  # RFC 6750 §3.1: one method only
             values = (first.decode("latin-1"), second.decode("latin-1"))

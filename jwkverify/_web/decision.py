@@ -39,7 +39,7 @@ from typing import Final
 from ..errors import JOSEError
 from .answers import Answer, Answers
 from .bearer import BearerProblem, describe_refusal
-from .credentials import BEARER, NOT_ONE_TOKEN, Credentials, is_b64token, read_credentials
+from .credentials import BEARER, MAX_CREDENTIALS, NOT_ONE_TOKEN, Credentials, is_b64token, read_credentials
 from .options import BearerOptions
 from .routes import Route, RouteTable
 from .token import VerifiedToken
@@ -78,11 +78,30 @@ class BearerCore:
 
         ``scopes`` are what the request needs, named in the ``401`` challenge.
         """
-        if len(values) == 1 and values[0][:7] == "Bearer ":
-            token = values[0][7:]
-            if self.views.known(token):
-                return Credentials(BEARER, token)  # seen and verified before: well-formed
+        if len(values) == 1:
+            token = self.quick_token(values[0])
+            if token is not None:
+                return Credentials(BEARER, token)
         return self.read(values, scopes)
+
+    def quick_token(self, value: str) -> str | None:
+        """The token of the one ``Authorization`` value when it is plainly ``Bearer <token>``
+        and needs no more reading before it is verified; else ``None`` (then :meth:`read`).
+
+        A strict verifier's refusal is checked for syntax afterwards (:meth:`refused`), so
+        here it is enough that the value is the canonical form: one space, no comma (a
+        WSGI server's two joined headers), no other white space around the token. For
+        another verifier, a token that verified before (so well-formed) is taken.
+        """
+        if value[:7] != "Bearer ":
+            return None
+        token = value[7:]
+        if self.views.strict:
+            if (token and token[0] != " " and token[-1] not in " \t" and "," not in token
+                    and len(value) <= MAX_CREDENTIALS):
+                return token
+            return None
+        return token if self.views.known(token) else None
 
     def read(self, values: Sequence[str], scopes: tuple[str, ...] = ()) -> Credentials | Answer:
         """:meth:`credentials` without the shortcut for tokens seen before (a face tried it)."""
