@@ -127,3 +127,45 @@ def test_an_observer_that_raises_is_logged_and_ignored(caplog: pytest.LogCapture
     verified = decide.verify(Credentials("bearer", token()))
     assert isinstance(verified, VerifiedToken) and decide.authorize(verified, (), ()) is None
     assert "the observer failed" in caplog.text
+
+
+@pytest.mark.parametrize(("value", "quick"), [
+    ("Bearer abc.def.ghi", "abc.def.ghi"),
+    ("Bearer  abc", None),           # two spaces: the full reading strips them
+    ("Bearer abc ", None),
+    ("Bearer abc\t", None),
+    ("Bearer a, Bearer b", None),    # a WSGI server's two joined headers
+    ("bearer abc", None),            # another spelling of the scheme: the full reading
+    ("Bearer ", None),
+    ("Basic abc", None),
+    ("Bearer " + "a" * 70_000, None),
+])
+def test_the_quick_path_takes_only_the_plain_form(value: str, quick: str | None) -> None:
+    decide = core()
+    assert decide.quick_token(value) == quick
+    read = decide.credentials([value])
+    if quick is not None:
+        assert read == Credentials("bearer", quick)
+
+
+def test_a_strict_verifier_sees_malformed_tokens_and_their_refusal_is_400() -> None:
+    decide = core()
+    for value in ("Bearer a b", "Bearer a\"b.c.d", "Bearer ab=c.d.e"):
+        found = decide.credentials([value])
+        assert isinstance(found, Credentials)  # left to the verifier, which refuses it
+        answer = decide.verify(found)
+        assert isinstance(answer, Answer) and answer.status == 400 and answer.error == "invalid_request"
+
+    class Lenient:  # not one of jwkverify's verifiers: the syntax is checked first
+        audiences = frozenset({AUD})
+
+        def verify(self, token: str) -> dict[str, Any]:
+            return {"sub": "anyone"}
+
+        async def verify_async(self, token: str) -> dict[str, Any]:
+            return {"sub": "anyone"}
+
+    lenient = core(Lenient())
+    refused = lenient.credentials(["Bearer a b"])
+    assert isinstance(refused, Answer) and refused.status == 400
+    assert lenient.quick_token("Bearer abc") is None  # not verified before
