@@ -8,7 +8,8 @@ from importlib import metadata
 from pathlib import Path
 
 #: Distribution names of the measured libraries, in table order.
-PACKAGES = ("jwkverify", "cryptography", "PyJWT", "python-jose", "joserfc", "jwcrypto", "Authlib", "jwskate")
+PACKAGES = ("jwkverify", "cryptography", "PyJWT", "python-jose", "joserfc", "jwcrypto", "Authlib", "jwskate",
+            "mcp", "fastmcp")
 
 
 def cpu_model() -> str:

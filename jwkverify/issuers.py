@@ -106,6 +106,26 @@ class MultiIssuerVerifier:
         issuer, verifier = self._choose(token)
         return _checked(await verifier.verify_async(token), issuer)
 
+    # -- the web adapters' seam (private): see JWTVerifier._verify_entry ------------------------
+
+    @property
+    def _token_cache_size(self) -> int:
+        return sum(each._token_cache_size for each in self._verifiers.values())
+
+    @property
+    def _never_waits(self) -> bool:
+        return all(each._never_waits for each in self._verifiers.values())
+
+    def _verify_entry(self, token: str) -> tuple[dict[str, Any], object | None]:
+        issuer, verifier = self._choose(token)
+        claims, entry = verifier._verify_entry(token)
+        return _checked(claims, issuer), entry
+
+    async def _verify_entry_async(self, token: str) -> tuple[dict[str, Any], object | None]:
+        issuer, verifier = self._choose(token)
+        claims, entry = await verifier._verify_entry_async(token)
+        return _checked(claims, issuer), entry
+
     def _choose(self, token: str | bytes) -> tuple[str, JWTVerifier]:
         header, _, payload_segment, _ = split_compact(token, self._jws.max_token_size, self._headers)
         allowed = self._jws.algorithms

@@ -26,7 +26,7 @@ from .jws import (
     split_compact,
     verifying_key,
 )
-from .keyset import KeySource
+from .keyset import JWKSet, KeySource
 
 __all__ = ["JWTVerifier", "verify_jwt"]
 
@@ -164,18 +164,67 @@ class JWTVerifier:
 
     def _reuse(self, token: str | bytes, entry: CachedToken, current: Sequence[JWK]) -> dict[str, Any] | None:
         """The claims of a cached token, or ``None`` to verify it again from scratch."""
+        return copy_claims(entry.claims, entry.nested) if self._still_valid(token, entry, current) else None
+
+    def _still_valid(self, token: str | bytes, entry: CachedToken, current: Sequence[JWK]) -> bool:
+        """Whether a cached token still verifies; ``False`` drops it (verify it again).
+
+        Raises:
+            ClaimError: its time-based claims fail now (the entry is dropped).
+        """
         cache = self._cache
         assert cache is not None
         if entry.key not in current:  # rotated out of a remote set since it was cached
             cache.discard(token)
-            return None
+            return False
         if not entry.valid_from < self._claims.clock() < entry.valid_until:
             try:  # near or past an edge of the window: the exact checks decide
                 self._claims.check_times(entry.claims)
             except ClaimError:
                 cache.discard(token)
                 raise
-        return copy_claims(entry.claims, entry.nested)
+        return True
+
+    # -- the web adapters' seam (private) ----------------------------------------------------
+    # An adapter derives what it needs from a token (scopes, roles, its request objects) once
+    # and reuses it while this verifier's cache holds the token: these hand back the cache
+    # entry, whose identity says "the same verified token", and on a hit the cache's own
+    # claims dict (read it, never change it) instead of a copy.
+
+    @property
+    def _token_cache_size(self) -> int:
+        return self._cache.size if self._cache is not None else 0
+
+    @property
+    def _never_waits(self) -> bool:
+        """A local JWK or JWKSet: :meth:`verify` does no I/O, so async code may call it directly."""
+        return type(self._source) is JWKSet or type(self._source) is JWK
+
+    def _verify_entry(self, token: str) -> tuple[dict[str, Any], object | None]:
+        """:meth:`verify`, with the cache entry the claims are held in (``None``: not cached)."""
+        cache = self._cache
+        if cache is None:
+            return self.verify(token), None
+        entry = cache.get(token)
+        if entry is not None:
+            # A local JWK or JWKSet never changes: its key is still there, nothing to ask.
+            current = (entry.key,) if self._never_waits else self._source.keys_for(entry.alg, entry.kid)
+            if self._still_valid(token, entry, current):
+                return entry.claims, entry
+        claims = self.verify(token)
+        return claims, cache.get(token)
+
+    async def _verify_entry_async(self, token: str) -> tuple[dict[str, Any], object | None]:
+        """:meth:`_verify_entry` without blocking the event loop."""
+        cache = self._cache
+        if cache is None:
+            return await self.verify_async(token), None
+        entry = cache.get(token)
+        if entry is not None and self._still_valid(
+                token, entry, await self._source.keys_for_async(entry.alg, entry.kid)):
+            return entry.claims, entry
+        claims = await self.verify_async(token)
+        return claims, cache.get(token)
 
 
 def verify_jwt(

@@ -15,16 +15,21 @@ is used):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._web.conventions import conventions_of, require_audience
-from .asgi import ASGIApp, BearerAuthMiddleware, VerifiedToken, Verifier
-from .errors import JOSEError
+from ._web.access_tokens import SharedAccessTokens, access_token_fields
+from ._web.conventions import require_audience
+from ._web.decision import BearerCore
+from ._web.options import BearerOptions
+from ._web.token import VerifiedToken
+from ._web.views import Derived, TokenViews
+from .asgi import ASGIApp, BearerAuthMiddleware, Verifier
 
 if TYPE_CHECKING:
     from mcp.server.auth.provider import AccessToken  # type: ignore[import-not-found, unused-ignore]
+
+    from .observe import Observer
 
 __all__ = ["MCPTokenVerifier", "access_token", "protect_mcp_app", "request_token"]
 
@@ -44,11 +49,17 @@ class MCPTokenVerifier:
 
     ``verifier`` is a :class:`~jwkverify.JWTVerifier` or
     :class:`~jwkverify.MultiIssuerVerifier` built with ``audience=`` the server's
-    resource URL. ``resource`` (optional) is that URL: when ``aud`` is an array it is
-    the entry reported as ``AccessToken.resource`` (what the SDK's
-    ``validate_token_resource`` compares). A refused token gives ``None``, which the
-    SDK answers with ``401``; so does an unavailable key set (the protocol has no way
-    to say ``503``; :func:`protect_mcp_app` has). The SDK is imported here.
+    resource URL (and ``cache_size=``, so that a repeated token costs a cache hit).
+    ``resource`` (optional) is that URL: when ``aud`` is an array it is the entry
+    reported as ``AccessToken.resource`` (what the SDK's ``validate_token_resource``
+    compares). A refused token gives ``None``, which the SDK answers with ``401``; so
+    does an unavailable key set (the protocol has no way to say ``503``;
+    :func:`protect_mcp_app` has). ``observer`` is told each verdict. The SDK is
+    imported here.
+
+    The ``AccessToken`` of a token is built once and returned again while the
+    verifier's token cache holds the token: it is read-only (setting a field raises;
+    its ``scopes`` and ``claims`` are a read-only list and dict).
 
     Raises:
         ImportError: the ``mcp`` package is not installed.
@@ -56,75 +67,52 @@ class MCPTokenVerifier:
             the verifier (an audience is required).
     """
 
-    __slots__ = ("_audiences", "_conventions", "_log", "_resource", "_verifier")
+    __slots__ = ("_core", "_tokens")
 
-    def __init__(self, verifier: Verifier, *, resource: str | None = None) -> None:
+    def __init__(self, verifier: Verifier, *, resource: str | None = None,
+                 observer: Observer | None = None) -> None:
         import logging
 
-        _access_token_class()
-        self._audiences = require_audience(verifier)
+        cls = _access_token_class()
         if resource is not None and not isinstance(resource, str):
             raise TypeError("resource must be a str")
-        self._verifier = verifier
-        self._conventions = conventions_of(verifier)
-        self._resource = resource
-        self._log = logging.getLogger(__name__)
+        options = BearerOptions.build(verifier, observer=observer)
+        self._core = BearerCore(options, log=logging.getLogger(__name__))
+        shared = SharedAccessTokens(cls, resource=resource, audiences=options.audiences,
+                                    conventions=options.conventions)
+        # The AccessToken is the view itself: built from the claims once per cached token.
+        self._tokens: TokenViews[Any] = TokenViews(verifier, shared.from_claims)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The ``AccessToken`` for a valid ``token``, ``None`` for any refusal."""
         try:
-            claims = await self._verifier.verify_async(token)
-        except JOSEError as exc:
-            level = self._log.warning if exc.status_hint >= 500 else self._log.info
-            level("refused a Bearer token: %s: %s", type(exc).__name__, exc)
+            access: AccessToken = await self._tokens.verify_async(token)
+        except Exception as exc:  # the SDK turns an exception here into a 500
+            self._core.refused(exc)
             return None
-        except Exception:  # the SDK turns an exception here into a 500
-            self._log.exception("the verifier failed on a Bearer token")
-            return None
-        verified = VerifiedToken(claims, self._conventions.scopes(claims), frozenset(), token)
-        result: AccessToken = access_token(verified, resource=self._resource, audiences=self._audiences)
-        return result
+        if self._core.observer is not None:
+            self._core.report("accepted", None)
+        return access
 
 
 def access_token(verified: VerifiedToken, *, resource: str | None = None,
                  audiences: Iterable[str] = ()) -> AccessToken:
-    """The SDK's ``AccessToken`` for a verified token.
+    """The SDK's ``AccessToken`` for a verified token: a new one, yours to change.
 
     Fills ``token``, ``client_id`` (``client_id``, ``azp``, ``appid`` or ``cid``;
-    ``""`` when the token names no client), ``scopes`` (``scope`` and ``scp``),
+    ``""`` when the token names no client), ``scopes`` (``scope``, else ``scp``),
     ``expires_at`` (``exp``), ``resource`` (the ``aud`` entry equal to ``resource``,
     else the first one among ``audiences``, else the first), and, where the installed
-    SDK has them, ``subject`` (``sub``) and ``claims`` (all of them).
+    SDK has them, ``subject`` (``sub``) and ``claims`` (all of them; a plain ``dict``
+    whose nested arrays and objects are the token's read-only ones).
 
     Raises:
         ImportError: the ``mcp`` package is not installed.
     """
     cls = _access_token_class()
-    claims = verified.claims
-    exp = claims.get("exp")
-    fields: dict[str, Any] = {
-        "token": verified.token,
-        "client_id": verified.client_id or "",
-        "scopes": sorted(verified.scopes),
-        "expires_at": int(exp) if isinstance(exp, int | float) and not isinstance(exp, bool)
-        and math.isfinite(exp) else None,
-        "resource": _resource(claims.get("aud"), resource, frozenset(audiences)),
-        "subject": verified.subject,
-        "claims": claims,
-    }
+    fields = access_token_fields(verified, resource, frozenset(audiences))
     known = getattr(cls, "model_fields", fields)  # mcp 1.x has neither subject nor claims
     return cls(**{name: value for name, value in fields.items() if name in known})  # type: ignore[no-any-return, unused-ignore]
-
-
-def _resource(aud: object, resource: str | None, audiences: frozenset[str]) -> str | None:
-    if isinstance(aud, str):
-        return aud
-    if not isinstance(aud, list) or not aud:
-        return None
-    named = [item for item in aud if isinstance(item, str)]
-    if resource is not None and resource in named:
-        return resource
-    return next((item for item in named if item in audiences), named[0] if named else None)
 
 
 def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,
@@ -133,10 +121,11 @@ def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,
 
     Build the server without SDK auth (no ``auth=``/``token_verifier=``) and wrap
     ``server.streamable_http_app()``. ``options`` are the middleware's (for example
-    ``required_scopes=``, ``tool_scopes={"delete_note": ["notes:write"]}``). On top of
-    the middleware, ``scope["user"]`` is the SDK's ``AuthenticatedUser``, so the SDK
-    binds each session to the user that opened it, and tools call
-    ``mcp.server.auth.middleware.auth_context.get_access_token()`` as with SDK auth.
+    ``required_scopes=``, ``tool_scopes={"delete_note": ["notes:write"]}``,
+    ``observer=``). On top of the middleware, ``scope["user"]`` is the SDK's
+    ``AuthenticatedUser``, so the SDK binds each session to the user that opened it,
+    and tools call ``mcp.server.auth.middleware.auth_context.get_access_token()`` as
+    with SDK auth (a read-only ``AccessToken``, built once per cached token).
     ``request.auth`` stays the :class:`~jwkverify.asgi.VerifiedToken`.
 
     Raises:
@@ -148,14 +137,18 @@ def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,
         from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
-    audiences = require_audience(verifier)
+    build = SharedAccessTokens(_access_token_class(), resource=resource, audiences=require_audience(verifier))
+    shared: list[Derived[Any]] = []  # made once the middleware says how many views it keeps
 
     def make_user(verified: VerifiedToken) -> object:
-        return AuthenticatedUser(access_token(verified, resource=resource, audiences=audiences))
+        return AuthenticatedUser(shared[0](verified))
 
     inner: ASGIApp = AuthContextMiddleware(app)
-    return BearerAuthMiddleware(inner, verifier, resource=resource,
-                                authorization_servers=authorization_servers, make_user=make_user, **options)
+    middleware = BearerAuthMiddleware(inner, verifier, resource=resource,
+                                      authorization_servers=authorization_servers, make_user=make_user,
+                                      **options)
+    shared.append(Derived(build, middleware._views.size))
+    return middleware
 
 
 def request_token(context: object) -> VerifiedToken | None:

@@ -133,6 +133,8 @@ def _requirements(extra: str, pyproject: str) -> tuple[Requirement, ...]:
     found: list[Requirement] = []
     for line in extras[extra]:
         requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": extra}):
+            continue  # e.g. "django>=6; python_version >= '3.12'" on 3.11: not part of it here
         if requirement.name == project["name"]:  # "jwkverify[asgi-test]": that extra's too
             for inner in sorted(requirement.extras):
                 found += _requirements(inner, pyproject)

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import bad_inputs
 import pytest
 
 pytest.importorskip("starlette")
@@ -362,6 +363,8 @@ def test_key_set_unavailable_is_503_then_recovers(protected: Factory) -> None:
         down = served.http.get("/whoami", headers=bearer(served.token()))
         assert down.status_code == 503
         assert "www-authenticate" not in down.headers  # not the client's fault: no challenge
+        # RFC 9110 §10.2.3: when the key set tries again (its backoff: 1 s after one failure)
+        assert down.headers["retry-after"] == "1"
         assert down.json()["error"] == "temporarily_unavailable"
         jwks.serve_keys(KEY.jwk)
         clock.advance(31)  # past the retry backoff
@@ -651,3 +654,106 @@ def test_the_servers_scope_is_not_modified() -> None:
     asyncio.run(middleware(scope, receive, send))  # type: ignore[arg-type]
     assert "auth" not in scope and seen[0]["auth"].subject == "alice"
 
+
+
+# -- bad input on this face: never a 500 (issue 14) ------------------------------------------------
+
+
+def drive(middleware: BearerAuthMiddleware, headers: list[tuple[bytes, bytes]], path: str = "/x",
+          ) -> tuple[int, dict[bytes, bytes], bytes, list[dict[str, Any]]]:
+    """One HTTP request through the middleware in process; status, headers, body and what the app saw."""
+    import asyncio
+
+    sent: list[dict[str, Any]] = []
+    seen: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def receive() -> Any:
+        return {"type": "http.request"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    middleware._app = app  # type: ignore[attr-defined]  # the same middleware, a recording app
+    scope = {"type": "http", "method": "GET", "path": path, "headers": headers}
+    asyncio.run(middleware(scope, receive, send))  # type: ignore[arg-type]
+    return sent[0]["status"], dict(sent[0]["headers"]), sent[1]["body"], seen
+
+
+def in_process(verifier: Any = None, **options: Any) -> BearerAuthMiddleware:
+    resource = "https://api.test/mcp"
+    verifier = verifier or JWTVerifier(KEYS, issuer=ISSUER, audience=resource, cache_size=64)
+    return BearerAuthMiddleware(raw_app, verifier, resource=resource, authorization_servers=[AUTH_SERVER],
+                                **options)
+
+
+def test_bad_credentials_never_get_a_500_in_process() -> None:
+    middleware = in_process()
+    for case, value, status in bad_inputs.cases(KEY, claims("https://api.test/mcp")):
+        answer = drive(middleware, [(b"authorization", value.encode("latin-1"))])
+        assert answer[0] == status, case
+        assert json.loads(answer[2])["error"] in ("invalid_request", "invalid_token"), case
+
+
+def test_bad_credentials_never_get_a_500_over_http(protected: Factory) -> None:
+    from raw_http import request
+
+    served = protected()
+    for case, value, status in bad_inputs.cases(KEY, claims(served.resource)):
+        response = request(served.url + "/whoami", headers=[("Authorization", value)])
+        # uvicorn (h11) itself refuses a control character and a 20 KB header line with 400/431.
+        assert response.status == status or response.status in (400, 431), case
+
+
+def test_a_verifier_that_raises_is_a_401() -> None:
+    status, headers, _, seen = drive(in_process(bad_inputs.CrashingVerifier("https://api.test/mcp")),
+                                     [(b"authorization", b"Bearer " + KEY.token(claims("x")).encode())])
+    assert status == 401 and not seen
+    assert parse_challenge(headers[b"www-authenticate"].decode())[1]["error"] == "invalid_token"
+
+
+def test_a_handler_cannot_change_what_the_next_request_sees() -> None:
+    middleware = in_process()
+    token = KEY.token(claims("https://api.test/mcp", roles=["reader"], org={"id": 1}))
+    header = [(b"authorization", f"Bearer {token}".encode())]
+    first = drive(middleware, header)[3][0]["auth"]
+    with pytest.raises(TypeError, match="read-only"):
+        first.claims["sub"] = "mallory"
+    with pytest.raises(TypeError, match="read-only"):
+        first.claims["roles"].append("admin")
+    with pytest.raises(TypeError, match="read-only"):
+        first.claims["org"]["id"] = 2
+    with pytest.raises(AttributeError):
+        first.roles = frozenset({"admin"})
+    second = drive(middleware, header)[3][0]["auth"]
+    assert second is first  # built once per token, shared while the verifier caches it
+    assert second.claims == claims("https://api.test/mcp", roles=["reader"], org={"id": 1}) | {
+        "iat": second.claims["iat"], "exp": second.claims["exp"]}
+    assert json.loads(json.dumps(second.claims))["roles"] == ["reader"]
+
+
+def test_the_observer_hears_every_verdict() -> None:
+    from jwkverify.observe import Counters
+
+    counters = Counters()
+    middleware = in_process(observer=counters, required_scopes=["notes:read"],
+                            route_roles={"/admin": ["admin"]})
+    good = KEY.token(claims("https://api.test/mcp"))
+    for headers, path in (([(b"authorization", f"Bearer {good}".encode())], "/x"), ([], "/x"),
+                          ([(b"authorization", b"Bearer a b")], "/x"),
+                          ([(b"authorization", f"Bearer {good}".encode())], "/admin"),
+                          ([(b"authorization", b"Bearer " + KEY.token(claims("x")).encode())], "/x")):
+        drive(middleware, headers, path)
+    assert dict(counters.snapshot().verdicts) == {
+        ("accepted", None): 1, ("no_credentials", None): 1, ("invalid_request", None): 1,
+        ("insufficient_role", None): 1, ("invalid_token", "invalid_audience"): 1}
+
+    class Broken:
+        def verdict(self, outcome: str, code: str | None) -> None:
+            raise RuntimeError("observer bug")
+
+    assert drive(in_process(observer=Broken()), [(b"authorization", f"Bearer {good}".encode())])[0] == 200

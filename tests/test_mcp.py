@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import bad_inputs
 import pytest
 
 pytest.importorskip("mcp.server.mcpserver")  # mcp >= 2
@@ -134,6 +135,40 @@ def test_adapter_requires_an_audience() -> None:
     for audience in (None, ANY_AUDIENCE):
         with pytest.raises(ValueError, match="audience"):
             MCPTokenVerifier(JWTVerifier(KEYS, audience=audience))
+
+
+def test_bad_tokens_and_a_crashing_verifier_give_none() -> None:
+    resource = "https://mcp.test/mcp"
+    adapter = MCPTokenVerifier(JWTVerifier(KEYS, issuer=ISSUER, audience=resource))
+    valid = {"iss": ISSUER, "aud": resource, "sub": "alice", "exp": int(time.time()) + 600}
+    for case, value, _ in bad_inputs.cases(KEY, valid):
+        assert verify(adapter, value.partition(" ")[2]) is None, case
+    assert verify(MCPTokenVerifier(bad_inputs.CrashingVerifier(resource)), token_for(resource)) is None
+
+
+def test_the_access_token_is_built_once_and_read_only() -> None:
+    from pydantic import ValidationError
+
+    from jwkverify.observe import Counters
+
+    resource = "https://mcp.test/mcp"
+    counters = Counters()
+    adapter = MCPTokenVerifier(JWTVerifier(KEYS, issuer=ISSUER, audience=resource, cache_size=16),
+                               observer=counters)
+    token = token_for(resource, roles=["reader"])
+    first = verify(adapter, token)
+    assert first is not None and verify(adapter, token) is first  # reused while the cache holds it
+    with pytest.raises(ValidationError):
+        first.client_id = "mallory"
+    with pytest.raises(TypeError, match="read-only"):
+        first.scopes.append("notes:write")
+    assert first.claims is not None
+    with pytest.raises(TypeError, match="read-only"):
+        first.claims["roles"].append("admin")
+    assert first.model_dump()["claims"]["roles"] == ["reader"]
+    assert verify(adapter, token_for(resource, exp=1)) is None
+    verdicts = dict(counters.snapshot().verdicts)
+    assert verdicts == {("accepted", None): 2, ("invalid_token", "expired_token"): 1}
 
 
 def test_importing_the_adapter_module_alone_does_not_import_mcp() -> None:
@@ -257,7 +292,8 @@ def test_key_set_down_at_start_is_503_then_recovers(example: Any) -> None:
         clock = Clock()
         running = example(RemoteJWKSet(jwks.url(), allow_http=True, clock=clock))
         token = token_for(running.resource)
-        assert running.post(INITIALIZE, token).status_code == 503
+        down = running.post(INITIALIZE, token)
+        assert down.status_code == 503 and down.headers["retry-after"] == "1"  # the key set's next try
         jwks.serve_keys(KEY.jwk)
         clock.advance(31)
         result = running.call(token, "whoami")

@@ -53,6 +53,11 @@ class VerifiedTokenCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def size(self) -> int:
+        """The most entries held."""
+        return self._size
+
     def get(self, token: str | bytes) -> CachedToken | None:
         entry = self._entries.get(token)
         if entry is not None:

@@ -48,8 +48,6 @@ __all__ = [
 #: RFC 9728 §3: the well-known URI suffix of protected-resource metadata.
 WELL_KNOWN: Final = "/.well-known/oauth-protected-resource"
 
-# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
-_B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 # RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
 # RFC 6750 §3: error_description is limited to %x20-21 / %x23-5B / %x5D-7E.
@@ -74,22 +72,13 @@ def bearer_token(values: Sequence[str]) -> str | BearerProblem:
 
     ``values`` are every ``Authorization`` header of the request, decoded as Latin-1.
     The scheme is matched case-insensitively (RFC 9110 §11.1); there must be exactly
-    one header (RFC 6750 §3.1: more than one method is ``invalid_request``).
+    one header (RFC 6750 §3.1: more than one method is ``invalid_request``). See
+    :func:`.credentials.read_credentials`.
     """
-    if not values:
-        return BearerProblem(None, "no Authorization header")
-    if len(values) > 1:
-        return BearerProblem("invalid_request", "more than one Authorization header")
-    scheme, _, rest = values[0].strip(" \t").partition(" ")
-    if scheme.lower() != "bearer":
-        # Another scheme is "an unsupported authentication method": no error code.
-        return BearerProblem(None, "the Authorization header is not Bearer")
-    token = rest.lstrip(" ")
-    if not token:
-        return BearerProblem("invalid_request", "the Bearer credentials are empty")
-    if _B64TOKEN.fullmatch(token) is None:
-        return BearerProblem("invalid_request", "the Bearer credentials are not a single token")
-    return token
+    from .credentials import read_credentials
+
+    found = read_credentials(values)
+    return found if isinstance(found, BearerProblem) else found.token
 
 
 def granted_scopes(claims: Mapping[str, Any]) -> frozenset[str]:

@@ -107,35 +107,33 @@ class TokenConventions:
 
         Scope names are compared exactly (case-sensitive, RFC 6749 §3.3).
         """
-        found: set[str] = set()
         scope = claims.get("scope")
         if isinstance(scope, str):  # RFC 9068 §2.2.3: a string, never an array
-            found.update(scope.split(" "))
+            granted = scope.split(" ")  # RFC 6749 §3.3: space-delimited, nothing else
         else:
             scp = claims.get("scp")
-            if isinstance(scp, str):
-                found.update(scp.split(" "))
-            elif isinstance(scp, list):
-                found.update(item for item in scp if isinstance(item, str))
+            granted = scp.split(" ") if isinstance(scp, str) else _strings(scp)
         for name in self.permission_claims:
-            granted = claims.get(name)
-            if isinstance(granted, list):
-                found.update(item for item in granted if isinstance(item, str))
-        found.discard("")
-        return frozenset(found)
+            granted += _strings(claims.get(name))
+        found = frozenset(granted)
+        return found - _EMPTY if "" in found else found
 
     def roles(self, claims: Mapping[str, Any],
               role_claims: Iterable[RoleClaim] | None = None) -> frozenset[str]:
         """The roles named by ``role_claims`` (default: this convention's)."""
-        found: set[str] = set()
+        found: list[str] = []
         for path in self.role_claims if role_claims is None else role_claims:
-            value: Any = claims
-            for name in (path,) if isinstance(path, str) else path:
-                value = value.get(name) if isinstance(value, Mapping) else None
+            if isinstance(path, str):
+                value = claims.get(path)
+            else:
+                value = claims
+                for name in path:
+                    value = value.get(name) if isinstance(value, dict) or (
+                        value is not None and isinstance(value, Mapping)) else None
             if isinstance(value, str):
-                found.add(value)
+                found.append(value)
             elif isinstance(value, list):
-                found.update(item for item in value if isinstance(item, str))
+                found += _strings(value)
         return frozenset(found)
 
     def client_id(self, claims: Mapping[str, Any]) -> str | None:
@@ -145,6 +143,16 @@ class TokenConventions:
             if isinstance(value, str) and value:
                 return value
         return None
+
+
+_EMPTY = frozenset(("",))
+
+
+def _strings(value: object) -> list[str]:
+    """The strings of a JSON array (nothing for anything else)."""
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    return []
 
 
 #: The conventions of a verifier that declares none.

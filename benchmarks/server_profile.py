@@ -1,0 +1,158 @@
+"""Where a protected request's time goes, stage by stage (issue 16's profile).
+
+    python benchmarks/server_profile.py [--json PATH]
+
+Each stage is the library's own call for that step, timed alone on the bench token
+(RS256-2048, 10-key set) with ``timeit`` (best of several repeats, so the least
+disturbed by other jobs on a shared machine); ``rest`` is the whole minus the stages:
+the calls between them, the coroutine frames and the middleware's own code. Writes
+``results/server_profile.json``, which ``report.py`` appends, and prints Markdown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_faces import Recorder, asgi_call, asgi_scope, bare_asgi, run
+from bench_tokens import AUDIENCE, ISSUER, make_case
+
+from jwkverify import JWKSet, JWTVerifier
+from jwkverify._web.frozen import freeze
+from jwkverify.asgi import BearerAuthMiddleware
+
+
+def best(call: Callable[[], Any], number: int = 2000, repeat: int = 15) -> float:
+    """Seconds per call: the least disturbed of ``repeat`` runs of ``number`` calls."""
+    return min(timeit.repeat(call, number=number, repeat=repeat)) / number
+
+
+def path(title: str, whole: float, stages: list[tuple[str, float]]) -> dict[str, Any]:
+    total = sum(seconds for _, seconds in stages)
+    stages = [*stages, ("rest: calls between the stages, coroutine frames", max(0.0, whole - total))]
+    return {"title": title, "whole": whole, "total": max(whole, total),
+            "stages": [{"stage": name, "seconds": seconds, "share": seconds / max(whole, total)}
+                       for name, seconds in stages]}
+
+
+def asgi_repeated(case: Any) -> dict[str, Any]:
+    verifier = JWTVerifier(JWKSet.from_json(case.jwks_json), algorithms=[case.alg], issuer=ISSUER,
+                           audience=AUDIENCE, cache_size=1024)
+    middleware = BearerAuthMiddleware(bare_asgi, verifier, resource=AUDIENCE,
+                                      authorization_servers=[ISSUER], required_scopes=["mcp:tools"])
+    scope, recorder = asgi_scope(case.token), Recorder()
+    assert asgi_call(middleware, scope, recorder) == 200
+    core, views, token = middleware._core, middleware._views, case.token
+    route = core.route("POST", "/mcp")
+    claims, entry = run(views.entry_async(token))
+    view = views.view(token, claims, entry)
+    assert core.authorize(view, route.scopes, route.roles) is None
+
+    def scope_copy() -> None:
+        inner = dict(scope)
+        inner["auth"] = inner["user"] = view
+
+    whole = best(lambda: asgi_call(middleware, scope, recorder), 20000) - best(
+        lambda: asgi_call(bare_asgi, scope, recorder), 20000)
+    return path("ASGI middleware over the bare app, repeated token", whole, [
+        ("route: requirements of (POST, /mcp), remembered", best(lambda: core.route("POST", "/mcp"), 20000)),
+        ("credentials: find Authorization among 8 headers, known token",
+         best(lambda: middleware._credentials(scope["headers"], route.scopes), 20000)),
+        ("verifier: token-cache hit (expiry window, key still there)",
+         best(lambda: run(views.entry_async(token)), 20000)),
+        ("view: the token's VerifiedToken, reused", best(lambda: views.view(token, claims, entry), 20000)),
+        ("requirements: scopes and roles granted",
+         best(lambda: core.authorize(view, route.scopes, route.roles), 20000)),
+        ("the app's scope: a copy with auth and user", best(scope_copy, 20000)),
+    ])
+
+
+def mcp_first_seen(case: Any) -> dict[str, Any]:
+    from mcp.server.auth.provider import AccessToken
+
+    from jwkverify._web.access_tokens import SharedAccessTokens
+    from jwkverify._web.conventions import DEFAULT_CONVENTIONS as CONVENTIONS
+    from jwkverify.mcp import MCPTokenVerifier
+
+    verifier = JWTVerifier(JWKSet.from_json(case.jwks_json), algorithms=[case.alg], issuer=ISSUER,
+                           audience=AUDIENCE)
+    adapter = MCPTokenVerifier(verifier, resource=AUDIENCE)
+    token = case.token
+    assert run(adapter.verify_token(token)).subject == case.claims["sub"]
+    claims = verifier.verify(token)
+    frozen = freeze(claims)
+    shared = SharedAccessTokens(AccessToken, resource=AUDIENCE, audiences=[AUDIENCE])
+    scopes = sorted(CONVENTIONS.scopes(frozen))
+    read = best(lambda: freeze(claims)) + best(lambda: sorted(CONVENTIONS.scopes(frozen)))
+    whole = best(lambda: run(adapter.verify_token(token)), 300)
+    return path("MCPTokenVerifier.verify_token, first-seen token (the whole call)", whole, [
+        ("core: JWTVerifier.verify_async (signature, base64, JSON, claims)",
+         best(lambda: run(verifier.verify_async(token)), 300)),
+        ("read-only copy of the claims", best(lambda: freeze(claims))),
+        ("scopes (scope, else scp), sorted", best(lambda: sorted(CONVENTIONS.scopes(frozen)))),
+        ("the SDK's AccessToken (pydantic validation), read-only",
+         best(lambda: shared._make(token, frozen, scopes, "client", "sub"))),
+        ("client id, subject, expiry, resource: the rest of from_claims",
+         max(0.0, best(lambda: shared.from_claims(token, claims)) - read
+             - best(lambda: shared._make(token, frozen, scopes, "client", "sub")))),
+    ])
+
+
+def interleaved(case: Any, rounds: int = 11) -> list[dict[str, Any]]:
+    """Each face's overhead from the rows of ``test_server.py``, timed in turns.
+
+    A first-seen overhead is a few µs on top of a ~20 µs verify, so the drift of a shared
+    machine between two separately timed rows can be as large as the overhead itself.
+    Here every row involved is timed once per round, in turn, and each keeps its least
+    disturbed round: the differences of those minima are the overheads.
+    """
+    from bench_server import JWKSServer
+    from report_server import OVERHEADS
+    from test_server import build_row
+
+    names = sorted({name for _, row, minus, _ in OVERHEADS for name in (row, *minus)
+                    if "RemoteJWKSet" not in name})
+    with JWKSServer() as server:
+        calls = {name: build_row(name, case, server) for name in names}
+        fastest = dict.fromkeys(names, float("inf"))
+        for _ in range(rounds):
+            for name, call in calls.items():
+                number = 300 if "first-seen" in name else 3000
+                fastest[name] = min(fastest[name], timeit.timeit(call, number=number) / number)
+    return [{"what": what, "seconds": fastest[row] - sum(fastest[each] for each in minus), "budget": budget}
+            for what, row, minus, budget in OVERHEADS if row in fastest]
+
+
+def markdown(result: dict[str, Any]) -> str:
+    from report_server import profile_markdown
+
+    return profile_markdown(result)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", type=Path,
+                        default=Path(__file__).resolve().parent / "results" / "server_profile.json")
+    args = parser.parse_args(argv)
+    case = make_case("RS256-2048", "RS256", "RSA-2048")
+    result = {
+        "note": "Each stage timed alone (best of 15 repeats); `rest` = the whole call minus the stages. "
+                "RS256-2048 token with 10 scopes, 10-key local JWKSet.",
+        "paths": [asgi_repeated(case), mcp_first_seen(case)],
+        "overheads": interleaved(case),
+    }
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(result, indent=2) + "\n")
+    sys.stdout.write(markdown(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

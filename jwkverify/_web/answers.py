@@ -1,0 +1,151 @@
+"""The answers of the bearer core: status, headers and JSON body, built once and reused.
+
+Each answer a face can send (a refusal with its ``WWW-Authenticate`` challenge,
+RFC 6750 §3 and RFC 9728 §5.1; the ``503`` with ``Retry-After``; the RFC 9728
+metadata document) is an immutable :class:`Answer` made the first time it is needed
+and kept (boundedly), so a refused request costs a dictionary lookup, never a
+challenge built again. An :class:`Answer` carries its headers both as text (WSGI,
+frameworks) and as bytes (ASGI); faces copy the list they send, since the server
+or an outer middleware may change it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final, TypeVar
+
+from .bearer import www_authenticate
+
+__all__ = ["MAX_RETRY_AFTER", "Answer", "Answers"]
+
+K = TypeVar("K")
+
+#: The longest ``Retry-After`` a ``503`` names (seconds).
+MAX_RETRY_AFTER: Final = 300
+
+_KEPT = 2048  # answers kept; what is rarer is built each time
+_JSON = ("content-type", "application/json")
+_NO_STORE = ("cache-control", "no-store")
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An HTTP response the core decided.
+
+    ``error``/``description`` are the OAuth error code and text (``None``/``""`` for
+    an answer that is no refusal), ``challenge`` the ``WWW-Authenticate`` value if
+    any, ``retry_after`` the seconds of a ``503``'s ``Retry-After``; ``headers``
+    (with them, ``content-type`` and ``content-length``) and ``body`` are the whole
+    response; ``raw_headers`` the same as bytes; ``status_line`` the WSGI status.
+    """
+
+    status: int
+    error: str | None
+    description: str
+    challenge: str | None
+    retry_after: int | None
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    status_line: str
+    raw_headers: tuple[tuple[bytes, bytes], ...]
+
+    @classmethod
+    def make(cls, status: int, headers: list[tuple[str, str]], body: bytes, *, error: str | None = None,
+             description: str = "", challenge: str | None = None, retry_after: int | None = None,
+             length: int | None = None) -> Answer:
+        """An answer whose ``content-length`` is ``length`` (default: the body's)."""
+        from http import HTTPStatus
+
+        if challenge is not None:
+            headers.append(("www-authenticate", challenge))
+        if retry_after is not None:
+            headers.append(("retry-after", str(retry_after)))  # RFC 9110 §10.2.3
+        headers.append(("content-length", str(len(body) if length is None else length)))
+        return cls(status, error, description, challenge, retry_after, tuple(headers), body,
+                   f"{status} {HTTPStatus(status).phrase}",
+                   tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers))
+
+
+class Answers:
+    """Every answer of one face's configuration, made on first use and kept."""
+
+    __slots__ = ("_document", "_kept", "_metadata_url", "_realm")
+
+    def __init__(self, *, metadata_url: str | None = None, realm: str | None = None,
+                 document: bytes = b"") -> None:
+        self._metadata_url = metadata_url
+        self._realm = realm
+        self._document = document
+        self._kept: dict[tuple[str, object], Answer] = {}
+
+    def _kept_or(self, kind: str, key: K, make: Callable[[K], Answer]) -> Answer:
+        found = self._kept.get((kind, key))
+        if found is None:
+            found = make(key)
+            if len(self._kept) < _KEPT:
+                self._kept[(kind, key)] = found
+        return found
+
+    def _refusal(self, status: int, error: str | None, description: str,
+                 scope: tuple[str, ...] = ()) -> Answer:
+        challenge = www_authenticate(
+            realm=self._realm, error=error, error_description=description if error is not None else None,
+            scope=scope, resource_metadata=self._metadata_url,
+        )
+        body = json.dumps({"error": error or "unauthorized", "error_description": description}).encode()
+        return Answer.make(status, [_JSON, _NO_STORE], body, error=error, description=description,
+                           challenge=challenge)
+
+    def no_credentials(self, scopes: tuple[str, ...], description: str) -> Answer:
+        """``401`` with the challenge, no error code (RFC 6750 §3.1), ``scope=`` the request's needs."""
+        return self._kept_or("none", (scopes, description),
+                             lambda key: self._refusal(401, None, key[1], key[0]))
+
+    def invalid_request(self, description: str) -> Answer:
+        """``400 invalid_request``: malformed credentials, two ``Authorization`` headers."""
+        return self._kept_or("request", description, lambda text: self._refusal(400, "invalid_request", text))
+
+    def invalid_token(self, description: str) -> Answer:
+        """``401 invalid_token``: the token was refused; ``description`` reveals nothing secret."""
+        return self._kept_or("token", description, lambda text: self._refusal(401, "invalid_token", text))
+
+    def insufficient_scope(self, scopes: tuple[str, ...]) -> Answer:
+        """``403 insufficient_scope`` naming every scope the request needs (the MCP step-up flow)."""
+        return self._kept_or("scope", scopes, lambda needed: self._refusal(
+            403, "insufficient_scope", "the token lacks a scope this request needs", needed))
+
+    def insufficient_role(self) -> Answer:
+        """``403 insufficient_scope`` without ``scope=``: a role is no OAuth scope."""
+        return self._kept_or("role", None, lambda _: self._refusal(
+            403, "insufficient_scope", "the token lacks a role this request needs"))
+
+    def unavailable(self, retry_after: int) -> Answer:
+        """``503`` with ``Retry-After`` and no challenge: the key set, not the client, is at fault."""
+        def make(seconds: int) -> Answer:
+            text = "the token cannot be verified now; retry later"
+            body = json.dumps({"error": "temporarily_unavailable", "error_description": text}).encode()
+            return Answer.make(503, [_JSON, _NO_STORE], body, error="temporarily_unavailable",
+                               description=text, retry_after=seconds)
+
+        return self._kept_or("unavailable", max(1, min(MAX_RETRY_AFTER, retry_after)), make)
+
+    def bad_body(self, status: int, description: str) -> Answer:
+        """``400``/``413 invalid_request`` about the body, not the token: no challenge."""
+        def make(key: tuple[int, str]) -> Answer:
+            body = json.dumps({"error": "invalid_request", "error_description": key[1]}).encode()
+            return Answer.make(key[0], [_JSON, _NO_STORE], body, error="invalid_request", description=key[1])
+
+        return self._kept_or("body", (status, description), make)
+
+    def metadata(self, method: str) -> Answer:
+        """The RFC 9728 document for ``GET`` and ``HEAD`` (no body), ``405`` otherwise."""
+        def make(verb: str) -> Answer:
+            if verb not in ("GET", "HEAD"):
+                return Answer.make(405, [("allow", "GET, HEAD"), _JSON], b'{"error": "method_not_allowed"}')
+            headers = [_JSON, ("cache-control", "max-age=3600"), ("access-control-allow-origin", "*")]
+            body = self._document
+            return Answer.make(200, headers, b"" if verb == "HEAD" else body, length=len(body))
+
+        return self._kept_or("metadata", method if method in ("GET", "HEAD") else "other", make)

@@ -1,0 +1,99 @@
+"""Reading a request's credentials: the ``Authorization`` header values in, a scheme and token out.
+
+The one step that knows authentication schemes. Today that is ``Bearer``
+(RFC 6750 §2.1); DPoP (RFC 9449 §7.1: ``Authorization: DPoP <token>`` plus one
+``DPoP`` proof header) plugs in here: :func:`read_credentials` names the scheme in
+:class:`Credentials`, and the decision verifies what that scheme needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, NamedTuple
+
+from .bearer import BearerProblem
+
+__all__ = ["BEARER", "MAX_CREDENTIALS", "NOT_ONE_TOKEN", "Credentials", "is_b64token", "read_credentials",
+           "split_joined"]
+
+#: The scheme of :class:`Credentials` read from ``Bearer`` (compared case-insensitively, RFC 9110 §11.1).
+BEARER: Final = "bearer"
+
+#: The longest credentials read (characters); longer ones are ``invalid_request`` before any parsing.
+MAX_CREDENTIALS: Final = 64 * 1024
+
+# RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
+
+_NONE = BearerProblem(None, "no Authorization header")
+_TWO = BearerProblem("invalid_request", "more than one Authorization header")
+_OTHER = BearerProblem(None, "the Authorization header is not Bearer")
+_EMPTY = BearerProblem("invalid_request", "the Bearer credentials are empty")
+_NOT_ONE = BearerProblem("invalid_request", "the Bearer credentials are not a single token")
+_TOO_LONG = BearerProblem("invalid_request", "the Authorization header is too long")
+
+
+class Credentials(NamedTuple):
+    """A request's credentials: the scheme (lower case, e.g. ``"bearer"``) and the token."""
+
+    scheme: str
+    token: str
+
+
+def read_credentials(values: Sequence[str], *, syntax: bool = True) -> Credentials | BearerProblem:
+    """The credentials of a request's ``Authorization`` header values, or why there are none.
+
+    ``values`` are every ``Authorization`` header of the request (decoded as
+    Latin-1). Exactly one is allowed (RFC 6750 §3.1: more than one method is
+    ``invalid_request``). Another scheme is "an unsupported authentication method":
+    a problem without an error code, answered like no credentials. ``syntax=False``
+    leaves the token's characters to be checked later (:func:`is_b64token`), for a
+    verifier that parses strictly: only a refused token needs the check.
+    """
+    if not values:
+        return _NONE
+    if len(values) > 1:
+        return _TWO
+    value = values[0]
+    if len(value) > MAX_CREDENTIALS:
+        return _TOO_LONG
+    scheme, _, rest = value.strip(" \t").partition(" ")
+    if scheme.lower() != BEARER:
+        return _OTHER
+    token = rest.lstrip(" ")
+    if not token:
+        return _EMPTY
+    if syntax and not is_b64token(token):
+        return _NOT_ONE
+    return Credentials(BEARER, token)
+
+
+#: What a token that is not one ``b64token`` is answered with (``invalid_request``).
+NOT_ONE_TOKEN: Final = _NOT_ONE
+
+
+def is_b64token(text: str) -> bool:
+    """Whether ``text`` is one RFC 6750 §2.1 ``b64token`` (a few instructions per character)."""
+    if not text.isascii():
+        return False
+    body = text.encode("ascii").rstrip(b"=")
+    # What is left once every allowed character is deleted: nothing, if all were allowed.
+    return bool(body) and not body.translate(None, _B64TOKEN_CHARS)
+
+
+def split_joined(value: str | None) -> Sequence[str]:
+    """The ``Authorization`` values of a server that joins repeated headers with a comma.
+
+    WSGI servers (and some proxies) turn two headers into one ``"a, b"``. Bearer
+    credentials never hold a comma (RFC 6750 §2.1), so a joined value with a Bearer
+    part is two headers. A comma in another scheme's credentials (``Digest``'s
+    auth-params) is left alone: that is one header of a scheme this does not read.
+    """
+    if value is None:
+        return ()
+    if "," not in value:
+        return (value,)
+    parts = value.split(",")
+    if any(part.strip(" \t").partition(" ")[0].lower() == BEARER for part in parts):
+        return parts
+    return (value,)

@@ -1,0 +1,138 @@
+"""The verified token a web face hands the app: :class:`VerifiedToken`, immutable and shareable.
+
+One is built per token (see :mod:`.views`) and every request that carries the token
+while the verifier's cache holds it gets the same object, so nothing about it may
+change: its fields cannot be set, and its ``claims`` are read-only
+(:class:`~.frozen.ReadOnlyDict`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NoReturn
+
+from .conventions import CLIENT_ID_CLAIMS, TokenConventions
+from .frozen import ReadOnlyDict, freeze, thaw
+
+__all__ = ["VerifiedToken"]
+
+_SET = object.__setattr__
+
+RolesOf = Callable[[Mapping[str, Any]], frozenset[str]]
+
+
+class VerifiedToken:
+    """A request's verified access token: what the app reads in ``scope["auth"]``.
+
+    The same object is ``scope["user"]``: it has the ``is_authenticated``,
+    ``display_name`` and ``identity`` of Starlette's ``BaseUser``, and ``scopes``
+    as Starlette's ``AuthCredentials`` has them, so ``@requires("scope")`` works.
+
+    - ``claims``: every verified claim, read-only: a ``dict`` whose mutating methods
+      (and those of its nested arrays and objects) raise ``TypeError``, because every
+      request with this token shares it; ``dict(token.claims)`` or
+      ``copy.deepcopy(token.claims)`` gives a copy of your own. It serializes as a dict.
+    - ``scopes``, ``roles``: what the token grants (by the verifier's conventions:
+      ``scope`` when it is a string, else ``scp``; roles from the role claims). Roles
+      are read when first asked for.
+    - ``subject`` (``sub``), ``issuer`` (``iss``), ``client_id`` (``client_id``,
+      ``azp``, ``appid`` or ``cid``, or the verifier's conventions; ``None`` when the
+      token names no client, never ``sub``), ``token`` (the raw token).
+
+    Immutable (setting an attribute raises ``AttributeError``); compared and hashed
+    by identity. ``VerifiedToken(claims, scopes, roles, token)`` builds one by hand.
+    """
+
+    # No __slots__: the fields live in the instance dict, set in one step (a view is made once per
+    # token, on the path of a first-seen request: one dict beats eight slot stores there).
+
+    claims: Mapping[str, Any]
+    scopes: frozenset[str]
+    token: str
+    subject: str | None
+    issuer: str | None
+    client_id: str | None
+    _roles: frozenset[str] | None
+    _roles_of: RolesOf | None
+
+    def __init__(self, claims: Mapping[str, Any], scopes: frozenset[str], roles: frozenset[str],
+                 token: str) -> None:
+        frozen = claims if isinstance(claims, ReadOnlyDict) else freeze(dict(claims))
+        subject, issuer = frozen.get("sub"), frozen.get("iss")
+        _SET(self, "__dict__", {
+            "claims": frozen, "scopes": frozenset(scopes), "token": token,
+            "client_id": _first_string(frozen, CLIENT_ID_CLAIMS),
+            "subject": subject if isinstance(subject, str) else None,
+            "issuer": issuer if isinstance(issuer, str) else None,
+            "_roles": frozenset(roles), "_roles_of": None})
+
+    @classmethod
+    def of(cls, token: str, claims: dict[str, Any], conventions: TokenConventions,
+           roles_of: RolesOf) -> VerifiedToken:
+        """The view of ``token`` with verified ``claims``, read by ``conventions``.
+
+        ``roles_of(claims)`` gives the roles, when first asked for.
+        """
+        frozen = freeze(claims)
+        subject, issuer = frozen.get("sub"), frozen.get("iss")
+        view: VerifiedToken = object.__new__(cls)
+        _SET(view, "__dict__", {
+            "claims": frozen, "scopes": conventions.scopes(frozen), "token": token,
+            "client_id": conventions.client_id(frozen),
+            "subject": subject if isinstance(subject, str) else None,
+            "issuer": issuer if isinstance(issuer, str) else None,
+            "_roles": None, "_roles_of": roles_of})
+        return view
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The roles the token grants (read from the claims once, on first use)."""
+        roles = self._roles
+        if roles is None:
+            assert self._roles_of is not None
+            roles = self._roles_of(self.claims)
+            self.__dict__["_roles"] = roles  # the same value whichever thread gets here first
+        return roles
+
+    @property
+    def is_authenticated(self) -> bool:
+        """Always true: Starlette's ``BaseUser`` interface."""
+        return True
+
+    @property
+    def display_name(self) -> str:
+        """``sub``, else the client id, else the empty string (Starlette's ``BaseUser``)."""
+        return self.subject or self.client_id or ""
+
+    @property
+    def identity(self) -> str:
+        """Same as :attr:`display_name` (Starlette's ``BaseUser``)."""
+        return self.display_name
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"a VerifiedToken is immutable: {name!r} cannot be set")
+
+    def __delattr__(self, name: str) -> NoReturn:
+        raise AttributeError(f"a VerifiedToken is immutable: {name!r} cannot be deleted")
+
+    def __copy__(self) -> VerifiedToken:
+        return self  # immutable: a copy would be the same
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> VerifiedToken:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (VerifiedToken, (thaw(self.claims), self.scopes, self.roles, self.token))
+
+    def __repr__(self) -> str:
+        return (f"VerifiedToken(subject={self.subject!r}, issuer={self.issuer!r}, "
+                f"client_id={self.client_id!r}, scopes={sorted(self.scopes)!r}, "
+                f"roles={sorted(self.roles)!r})")
+
+
+def _first_string(claims: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    for name in names:
+        value = claims.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
