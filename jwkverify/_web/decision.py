@@ -25,8 +25,10 @@ the same answers on every face:
   remote key set's next fetch attempt (``state.retry_at`` of the verifier's
   ``key_source``), else :data:`DEFAULT_RETRY_AFTER`; at least 1, at most 300.
 
-Refusals of single tokens are logged at ``INFO`` (key-set trouble too: the key set
-logs its own fetch failures), formatted only when that level is enabled.
+Refusals of single tokens, and each request answered ``503``, are logged at ``DEBUG``,
+formatted only when that level is enabled: an attacker's garbage must not flood an
+``INFO`` handler (the MCP SDK installs one on the root logger), the observer counts
+every verdict, and the key set logs its own fetch failures once per event.
 """
 
 from __future__ import annotations
@@ -53,11 +55,12 @@ DEFAULT_RETRY_AFTER: Final = 5
 class BearerCore:
     """One face's configuration, compiled: routes, views, answers, observer. Thread-safe; build once."""
 
-    __slots__ = ("answers", "log", "observer", "options", "routes", "views")
+    __slots__ = ("_observer_failed", "answers", "log", "observer", "options", "routes", "views")
 
     def __init__(self, options: BearerOptions, *, log: logging.Logger | None = None) -> None:
         self.options = options
         self.observer = options.observer
+        self._observer_failed = False
         self.log = log if log is not None else logging.getLogger("jwkverify.web")
         self.routes = RouteTable(
             scopes=options.required_scopes, roles=options.required_roles, rules=options.rules,
@@ -167,12 +170,12 @@ class BearerCore:
             self.report("invalid_token", "verifier_error")
             return self.answers.invalid_token("the token could not be verified")
         if exc.status_hint >= 500:  # the key set, not the token: not the client's fault
-            if log.isEnabledFor(logging.INFO):
-                log.info("cannot verify Bearer tokens now: %s: %s", type(exc).__name__, exc)
+            if log.isEnabledFor(logging.DEBUG):
+                log.debug("cannot verify Bearer tokens now: %s: %s", type(exc).__name__, exc)
             self.report("unavailable", exc.code)
             return self.answers.unavailable(self.retry_after(exc))
-        if log.isEnabledFor(logging.INFO):
-            log.info("refused a Bearer token: %s: %s", type(exc).__name__, exc)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("refused a Bearer token: %s: %s", type(exc).__name__, exc)
         self.report("invalid_token", exc.code)
         return self.answers.invalid_token(describe_refusal(exc))
 
@@ -199,8 +202,10 @@ class BearerCore:
             return
         try:
             observer.verdict(outcome, code)
-        except Exception:  # an observer never changes an answer
-            self.log.warning("the observer failed on a verdict", exc_info=True)
+        except Exception:  # an observer never changes an answer; said once, not per request
+            if not self._observer_failed:
+                self._observer_failed = True
+                self.log.warning("the observer failed on a verdict (said once)", exc_info=True)
 
 
 def _seconds(value: object) -> float | None:

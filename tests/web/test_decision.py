@@ -68,12 +68,27 @@ class Costly(JOSEError):
 def test_a_refusal_is_formatted_only_when_its_log_level_is_on(caplog: pytest.LogCaptureFixture) -> None:
     decide = core()
     Costly.formatted = 0
-    with caplog.at_level(logging.WARNING, logger="jwkverify.web"):
+    with caplog.at_level(logging.INFO, logger="jwkverify.web"):  # an INFO handler (the MCP SDK's)
         assert decide.refused(Costly("x")).status == 401
-    assert Costly.formatted == 0
-    with caplog.at_level(logging.INFO, logger="jwkverify.web"):
+    assert Costly.formatted == 0 and caplog.text == ""
+    with caplog.at_level(logging.DEBUG, logger="jwkverify.web"):
         decide.refused(Costly("x"))
     assert Costly.formatted >= 1 and "refused a Bearer token: Costly: costly" in caplog.text
+
+
+def test_a_failing_observer_is_logged_once_and_never_changes_the_answer(
+        caplog: pytest.LogCaptureFixture) -> None:
+    class Broken:
+        def verdict(self, outcome: str, code: str | None) -> None:
+            raise RuntimeError("observer down")
+
+        def keyset_event(self, event: str, source: str) -> None:
+            raise RuntimeError("observer down")
+
+    decide = core(observer=Broken())
+    for _ in range(3):
+        assert decide.refused(Costly("x")).status == 401
+    assert caplog.text.count("the observer failed") == 1
 
 
 def test_a_verifier_bug_is_a_logged_401(caplog: pytest.LogCaptureFixture) -> None:
