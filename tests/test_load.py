@@ -20,6 +20,10 @@ from typing import Any
 
 import pytest
 
+# A real server under wrk for ~40 s: .ci/run runs it once, with the README's test command,
+# and leaves it out (-m "not load") of the runs on the other Python versions.
+pytestmark = pytest.mark.load
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = os.environ.get("JWKVERIFY_REQUIRE_INTEROP") == "1"
 
