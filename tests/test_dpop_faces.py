@@ -425,3 +425,64 @@ def test_the_mcp_token_verifier_refuses_bound_tokens() -> None:
     assert dict(counters.snapshot().verdicts) == {
         ("invalid_token", "dpop_bound_token"): 2, ("invalid_token", "invalid_claim"): 1,
         ("accepted", None): 1}
+
+
+# -- over real servers: uvicorn's raw_path, wsgiref's PATH_INFO --------------------------------------
+
+
+def _served_twice(url: str, send: Any) -> None:
+    """A bound token with its proof to ``url`` + a percent-encoded path: accepted once, then replayed."""
+    resource = url + "/mcp"
+    token = access_token(ES.jkt, aud=resource)
+    sent = proof(ES, token, url=url + "/mcp/a%20b/caf%C3%A9")
+    first = send("/mcp/a%20b/caf%C3%A9", [("Authorization", f"DPoP {token}"), ("DPoP", sent)])
+    assert first.status == 200, first.body
+    again = send("/mcp/a%20b/caf%C3%A9", [("Authorization", f"DPoP {token}"), ("DPoP", sent)])
+    assert again.status == 401 and again.json()["error"] == "invalid_dpop_proof"
+    bearer = send("/mcp/notes", [("Authorization", f"Bearer {token}")])
+    assert bearer.status == 401
+    assert bearer.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+
+
+def test_over_uvicorn() -> None:
+    pytest.importorskip("uvicorn")
+    from asgi_server import base_url, listener, serve
+    from raw_http import request
+
+    from jwkverify.asgi import BearerAuthMiddleware
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": scope["auth"].dpop_jkt.encode()})
+
+    sock = listener()
+    url = base_url(sock)
+    verifier = JWTVerifier(KEYS, issuer=ISSUER, audience=url + "/mcp", cache_size=8)
+    middleware = BearerAuthMiddleware(app, verifier, resource=url + "/mcp", authorization_servers=[ISSUER],
+                                      dpop=dpop())
+    with serve(middleware, sock):
+        _served_twice(url, lambda path, headers: request(url + path, headers=headers))
+
+
+def test_over_wsgiref_without_request_uri() -> None:
+    from raw_http import request
+    from wsgi_server import serve
+
+    from jwkverify.wsgi import BearerAuthMiddleware, verified_token
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        assert "REQUEST_URI" not in environ and "RAW_URI" not in environ  # rebuilt from PATH_INFO
+        start_response("200 OK", [])
+        token = verified_token(environ)
+        return [token.dpop_jkt.encode() if token and token.dpop_jkt else b""]
+
+    holder: dict[str, Any] = {}
+
+    def lazy(environ: dict[str, Any], start_response: Any) -> Any:  # the URL is known once served
+        return holder["middleware"](environ, start_response)
+
+    with serve(lazy) as url:
+        verifier = JWTVerifier(KEYS, issuer=ISSUER, audience=url + "/mcp", cache_size=8)
+        holder["middleware"] = BearerAuthMiddleware(app, verifier, resource=url + "/mcp",
+                                                    authorization_servers=[ISSUER], dpop=dpop())
+        _served_twice(url, lambda path, headers: request(url + path, headers=headers))
