@@ -96,21 +96,17 @@ class BearerAuthMiddleware:
     - ``observer``: told each decided request's verdict (``verdict(outcome, code)``,
       :mod:`jwkverify.observe`), e.g. a :class:`~jwkverify.observe.Counters`.
     - ``dpop``: a :class:`~jwkverify.dpop.DPoPVerifier` turns DPoP on (RFC 9449):
-      ``Authorization: DPoP <token>`` with one ``DPoP`` proof header is accepted, the
-      proof checked against the method, ``resource``'s origin plus the raw path, the
-      token and its ``cnf.jkt``. ``require_dpop``: only DPoP-bound tokens are
-      accepted (Bearer ones and unbound ones are refused).
+      ``Authorization: DPoP <token>`` with one ``DPoP`` proof, checked against the
+      method, ``resource``'s origin plus the raw path, the token and its ``cnf.jkt``.
+      ``require_dpop``: only DPoP-bound tokens are accepted.
 
     Outcomes: no Bearer token → 401 with ``resource_metadata`` and no error code;
     malformed credentials or two ``Authorization`` headers → 400 ``invalid_request``;
-    refused token → 401 ``invalid_token``, and so is a DPoP-bound token (``cnf.jkt``)
-    sent as Bearer, DPoP on or off (RFC 9449 §7.2); missing scope or role → 403
+    refused token → 401 ``invalid_token``, and so is a DPoP-bound token sent as
+    Bearer, DPoP on or off (RFC 9449 §7.2); missing scope or role → 403
     ``insufficient_scope`` (with ``scope=`` for scopes); key set unavailable → 503
-    with ``Retry-After``. With DPoP on: a refused proof → 401 ``invalid_dpop_proof``
-    (``invalid_token`` when its key is not the token's), a missing nonce → 401
-    ``use_dpop_nonce`` with ``DPoP-Nonce``, the replay store unavailable → 503 with
-    ``Retry-After``; see the DPoP docs. Tokens in a query string or form body are
-    never read. Nothing the verifier raises escapes as a 500.
+    with ``Retry-After``; with DPoP on, the answers of the DPoP docs. Tokens in a
+    query string or form body are never read. Nothing raised escapes as a 500.
 
     Raises ``TypeError``/``ValueError`` for invalid arguments, including a verifier
     without an audience.
@@ -265,6 +261,9 @@ class BearerAuthMiddleware:
             token = self._core.quick_token(text)
             if token is not None:
                 return token
+            dpop = self._core.quick_dpop(text)
+            if dpop is not None:
+                return dpop
             values = (text,)
         else:  # RFC 6750 §3.1: one method only
             values = (first.decode("latin-1"), second.decode("latin-1"))

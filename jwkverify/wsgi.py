@@ -179,6 +179,9 @@ class BearerAuthMiddleware:
             token = self._core.quick_token(value)  # no comma in it: not two joined headers
             if token is not None:
                 return token
+            dpop = self._core.quick_dpop(value)
+            if dpop is not None:
+                return dpop
         found = self._core.read(split_joined(value), scopes)
         if type(found) is Credentials and found.scheme == BEARER:
             return found.token

@@ -133,6 +133,16 @@ class BearerCore:
             return None
         return token if self.views.known(token) else None
 
+    def quick_dpop(self, value: str) -> Credentials | None:
+        """:meth:`quick_token` for ``DPoP <token>`` (DPoP on): its credentials, else ``None``."""
+        if value[:5] != "DPoP " or self.dpop is None or not self.views.strict:
+            return None
+        token = value[5:]
+        if (token and token[0] != " " and token[-1] not in " \t" and "," not in token
+                and len(value) <= MAX_CREDENTIALS):
+            return Credentials(DPOP, token)
+        return None
+
     def read(self, values: Sequence[str], scopes: tuple[str, ...] = ()) -> Credentials | Answer:
         """:meth:`credentials` without the shortcut for tokens seen before (a face tried it)."""
         found = read_credentials(values, syntax=not self.views.strict, dpop=self.dpop is not None,

@@ -222,13 +222,15 @@ def request_target_path(target: str) -> str | None:
 def asgi_request_path(scope: Mapping[str, Any]) -> str:
     """The raw, still percent-encoded path of an ASGI request: ``raw_path`` (what the
     server received), else ``path`` (decoded from UTF-8) percent-encoded again."""
-    from urllib.parse import quote
-
     raw = scope.get("raw_path")
+    if type(raw) is bytes and raw[:1] == b"/" and b"?" not in raw and b"#" not in raw:
+        return raw.decode("latin-1")  # what uvicorn and hypercorn give: origin-form, no query
     if isinstance(raw, bytes | bytearray) and raw:
         found = request_target_path(bytes(raw).decode("latin-1"))
         if found is not None:
             return found
+    from urllib.parse import quote
+
     path = scope.get("path")
     text = path if isinstance(path, str) and path else "/"
     return quote(text.encode("utf-8", "surrogateescape"), safe=_PATH_SAFE)
