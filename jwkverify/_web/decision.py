@@ -112,6 +112,9 @@ class BearerCore:
             token = self.quick_token(values[0])
             if token is not None:
                 return Credentials(BEARER, token)
+            dpop = self.quick_dpop(values[0])
+            if dpop is not None:
+                return dpop
         return self.read(values, scopes)
 
     def quick_token(self, value: str) -> str | None:

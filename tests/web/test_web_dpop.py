@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import logging
 import os
 import pickle
 import time
@@ -168,3 +169,37 @@ def test_the_verified_token_carries_the_proofs_key() -> None:
         by_hand.dpop_jkt = None  # type: ignore[misc]
     copied = by_hand._proven_by(OTHER.jkt)  # one request's copy: the view itself is unchanged
     assert copied.dpop_jkt == OTHER.jkt and by_hand.dpop_jkt == ES.jkt and copied.claims is by_hand.claims
+
+
+def test_what_the_proof_check_raises_is_answered_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    from jwkverify import MalformedToken
+    from jwkverify.dpop import InvalidDPoPProof, ReplayStoreUnavailable
+
+    counters = Counters()
+    check = core(observer=counters).dpop
+    assert check is not None
+    with caplog.at_level(logging.DEBUG, logger="jwkverify.web"):
+        replay = check.refused(InvalidDPoPProof("seen before", check="replay"))
+        down = check.refused(ReplayStoreUnavailable("redis is down"))
+    assert replay.status == 401 and replay.description == "the DPoP proof was used before"
+    assert down.status == 503 and down.retry_after == 5 and down.challenge is None
+    assert "refused a DPoP proof (replay)" in caplog.text and "cannot check DPoP proofs now" in caplog.text
+    later = ReplayStoreUnavailable("redis is down")
+    later.retry_after = 30  # type: ignore[attr-defined]  # a store that knows when to come back
+    assert check.refused(later).retry_after == 30
+    other = check.refused(MalformedToken("not a proof error"))  # no proof check raises it: still refused
+    assert other.status == 401 and other.error == "invalid_dpop_proof"
+    assert dict(counters.snapshot().verdicts) == {
+        ("invalid_dpop_proof", "replay"): 1, ("unavailable", "replay_store_unavailable"): 2,
+        ("invalid_dpop_proof", "malformed_token"): 1}
+
+
+def test_admit_async_answers_before_any_verification() -> None:
+    decide = core(require_dpop=True)
+    none = asyncio.run(decide.admit_async([], method="GET", path="/"))
+    assert type(none) is Answer and none.status == 401 and none.error is None
+    refused = asyncio.run(decide.verify_async(Credentials("bearer", token(aud="https://other.test"))))
+    assert type(refused) is Answer and refused.error == "invalid_token"
+    bound = token(ES.jkt)
+    downgraded = asyncio.run(decide.verify_async(Credentials("bearer", bound)))
+    assert type(downgraded) is Answer and downgraded.error == "invalid_token"
