@@ -15,6 +15,21 @@ Every round gets a proof signed just before it (outside the timing: ``pedantic``
 setup), since a proof is accepted once. The goal is a check within 1.3x the signature.
 Checked before timing: a fresh proof verifies, with the thumbprint computed here; its
 replay is refused, and a tampered one too.
+
+And a whole request through the ASGI middleware (``test_dpop_request``), for ES256 and
+EdDSA proofs, with the server section's RS256-2048 access token, repeated (``cache_size``):
+
+- ``bare ASGI app``: the app alone;
+- ``Bearer, DPoP off`` / ``Bearer, DPoP on``: the middleware with a Bearer token of the
+  same claims, bound to no key (a bound one is refused as Bearer), without and with
+  ``dpop=``: DPoP on must cost the Bearer path nothing;
+- ``DPoP request``: the bound token with ``Authorization: DPoP`` and a fresh proof;
+- ``proof check``: ``DPoPVerifier.verify`` of such a proof alone.
+
+``DPoP request`` minus ``Bearer, DPoP on`` is what DPoP adds to a request; against ``proof
+check`` it shows what the middleware adds around the check. Checked before timing:
+each row answers 200 with the token the app expects, the DPoP row's token names the
+client's key, and its replay is refused.
 """
 
 from __future__ import annotations
@@ -26,12 +41,14 @@ import uuid
 from typing import Any
 
 import pytest
-from bench_tokens import KeyPair, b64, b64decode, generate, sign
+from bench_faces import Recorder, asgi_call, asgi_scope, bare_asgi
+from bench_tokens import AUDIENCE, ISSUER, KeyPair, b64, b64decode, claims_now, compact, generate, sign
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-from jwkverify import JWK
+from jwkverify import JWK, JWKSet, JWTVerifier
+from jwkverify.asgi import BearerAuthMiddleware
 from jwkverify.dpop import DPoPVerifier, InvalidDPoPProof
 
 URL = "https://api.example.com/mcp"
@@ -55,9 +72,9 @@ class Client:
         self.header = b64(json.dumps({"typ": "dpop+jwt", "alg": alg, "jwk": self.jwk}).encode())
         self.ath = b64(hashlib.sha256(TOKEN.encode()).digest())
 
-    def proof(self) -> str:
-        claims = {"jti": str(uuid.uuid4()), "htm": "GET", "htu": URL, "iat": int(time.time()),
-                  "ath": self.ath}
+    def proof(self, method: str = "GET", ath: str | None = None) -> str:
+        claims = {"jti": str(uuid.uuid4()), "htm": method, "htu": URL, "iat": int(time.time()),
+                  "ath": ath or self.ath}
         signing_input = f"{self.header}.{b64(json.dumps(claims).encode())}"
         return f"{signing_input}.{b64(sign(self.alg, self.pair.private, signing_input.encode()))}"
 
@@ -135,3 +152,88 @@ def test_dpop(benchmark: Any, alg: str, column: str) -> None:
     else:
         benchmark.pedantic(floor_verifier(client), setup=lambda: (split(client.proof()), {}), rounds=ROUNDS,
                            warmup_rounds=20)
+
+
+REQUEST_ROWS = ("bare ASGI app", "Bearer, DPoP off", "Bearer, DPoP on", "DPoP request", "proof check")
+
+
+class Issuer:
+    """The server section's issuer: an RS256-2048 key, and its access tokens for ``AUDIENCE``."""
+
+    def __init__(self) -> None:
+        self.pair = generate("RSA-2048", "issuer-1", "RS256")
+        self.keys = JWKSet.from_dict({"keys": [self.pair.jwk]})
+
+    def token(self, jkt: str | None = None) -> str:
+        claims = claims_now()
+        if jkt is not None:
+            claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
+        return compact("RS256", self.pair.private, "issuer-1", claims)
+
+    def middleware(self, app: Any, dpop: DPoPVerifier | None) -> BearerAuthMiddleware:
+        verifier = JWTVerifier(self.keys, algorithms=["RS256"], issuer=ISSUER, audience=AUDIENCE,
+                               cache_size=1024)
+        return BearerAuthMiddleware(app, verifier, resource=AUDIENCE, authorization_servers=[ISSUER],
+                                    required_scopes=["mcp:tools"], dpop=dpop)
+
+
+def dpop_scope(token: str, proof: str) -> dict[str, Any]:
+    """The server section's ``POST /mcp``, with ``Authorization: DPoP`` and the proof."""
+    scope = asgi_scope(None)
+    scope["headers"] = [*scope["headers"], (b"authorization", f"DPoP {token}".encode()),
+                        (b"dpop", proof.encode())]
+    return scope
+
+
+@pytest.fixture(scope="module")
+def issuer() -> Issuer:
+    return Issuer()
+
+
+@pytest.mark.parametrize("row", REQUEST_ROWS)
+@pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
+def test_dpop_request(benchmark: Any, issuer: Issuer, alg: str, row: str) -> None:
+    client = Client(alg)
+    bound, unbound = issuer.token(client.jkt), issuer.token()
+    ath = b64(hashlib.sha256(bound.encode()).digest())
+    seen: list[Any] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["auth"])
+        await bare_asgi(scope, receive, send)
+
+    recorder = Recorder()
+    checked = issuer.middleware(app, DPoPVerifier())
+    assert asgi_call(checked, asgi_scope(unbound), recorder) == 200 and seen[-1].dpop_jkt is None
+    assert asgi_call(checked, asgi_scope(bound), recorder) == 401  # RFC 9449 §7.2: no downgrade
+    replayed = dpop_scope(bound, client.proof("POST", ath))
+    assert asgi_call(checked, replayed, recorder) == 200 and seen[-1].dpop_jkt == client.jkt
+    assert asgi_call(checked, replayed, recorder) == 401  # the same proof again
+
+    benchmark.group = f"dpop request {alg}"
+    benchmark.extra_info.update(kind="dpop request", algorithm=alg, column=row)
+    options: dict[str, Any] = {"rounds": ROUNDS, "warmup_rounds": 20}
+    if row == "proof check":
+        verifier = DPoPVerifier()
+
+        def check(proof: str) -> Any:
+            return verifier.verify(proof, method="POST", url=URL, access_token=bound, jkt=client.jkt)
+
+        assert check(client.proof("POST", ath)).thumbprint == client.jkt
+        benchmark.pedantic(check, setup=lambda: ((client.proof("POST", ath),), {}), **options)
+    elif row == "DPoP request":
+        timed = issuer.middleware(bare_asgi, DPoPVerifier())
+
+        def request(scope: dict[str, Any]) -> int:
+            return asgi_call(timed, scope, recorder)
+
+        assert request(dpop_scope(bound, client.proof("POST", ath))) == 200
+        benchmark.pedantic(request, setup=lambda: ((dpop_scope(bound, client.proof("POST", ath)),), {}),
+                           **options)
+    else:
+        app_only = row == "bare ASGI app"
+        timed_app = bare_asgi if app_only else issuer.middleware(
+            bare_asgi, DPoPVerifier() if row.endswith("on") else None)
+        scope = asgi_scope(unbound)
+        assert asgi_call(timed_app, scope, recorder) == 200
+        benchmark.pedantic(lambda: asgi_call(timed_app, scope, recorder), **options)

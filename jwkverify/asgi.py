@@ -8,8 +8,9 @@ scopes and roles, and hands the app a :class:`VerifiedToken` in ``scope["auth"]`
 and ``scope["user"]``, where Starlette's ``request.auth`` and ``request.user`` find
 it. Refusals follow RFC 6750 §3 and RFC 9728 §5.1, so a client (an MCP client, for
 one) learns from the ``WWW-Authenticate`` header where to get a valid token. It also
-serves the resource's RFC 9728 metadata document. Every rule lives in the shared
-core (:mod:`jwkverify._web`); this module only translates ASGI messages.
+serves the resource's RFC 9728 metadata document. With ``dpop=`` it accepts
+DPoP-bound tokens with their proofs (RFC 9449). Every rule lives in the shared core
+(:mod:`jwkverify._web`); this module only translates ASGI messages.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from typing import TYPE_CHECKING, Any, Final
 from ._web.answers import Answer
 from ._web.bearer import www_authenticate
 from ._web.conventions import DEFAULT_ROLE_CLAIMS, BearerVerifier, RoleClaim
-from ._web.credentials import Credentials
+from ._web.credentials import BEARER, Credentials
 from ._web.decision import BearerCore
+from ._web.dpop import Admission, asgi_request_path
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
 
 if TYPE_CHECKING:
+    from .dpop import DPoPVerifier
     from .observe import Observer
 
 __all__ = [
@@ -47,6 +50,7 @@ Verifier = BearerVerifier
 DEFAULT_MAX_BODY_SIZE: Final = 1 << 20
 
 _AUTHORIZATION = b"authorization"
+_DPOP = b"dpop"
 
 
 def verified_token(scope: Mapping[str, Any]) -> VerifiedToken | None:
@@ -91,19 +95,24 @@ class BearerAuthMiddleware:
       the token itself), for frameworks that expect their own user class there.
     - ``observer``: told each decided request's verdict (``verdict(outcome, code)``,
       :mod:`jwkverify.observe`), e.g. a :class:`~jwkverify.observe.Counters`.
+    - ``dpop``: a :class:`~jwkverify.dpop.DPoPVerifier` turns DPoP on (RFC 9449):
+      ``Authorization: DPoP <token>`` with one ``DPoP`` proof, checked against the
+      method, ``resource``'s origin plus the raw path, the token and its ``cnf.jkt``.
+      ``require_dpop``: only DPoP-bound tokens are accepted.
 
     Outcomes: no Bearer token → 401 with ``resource_metadata`` and no error code;
     malformed credentials or two ``Authorization`` headers → 400 ``invalid_request``;
-    refused token → 401 ``invalid_token``; missing scope or role → 403
+    refused token → 401 ``invalid_token``, and so is a DPoP-bound token sent as
+    Bearer, DPoP on or off (RFC 9449 §7.2); missing scope or role → 403
     ``insufficient_scope`` (with ``scope=`` for scopes); key set unavailable → 503
-    with ``Retry-After``. Tokens in a query string or form body are never read.
-    Nothing the verifier raises escapes as a 500.
+    with ``Retry-After``; with DPoP on, the answers of the DPoP docs. Tokens in a
+    query string or form body are never read. Nothing raised escapes as a 500.
 
     Raises ``TypeError``/``ValueError`` for invalid arguments, including a verifier
     without an audience.
     """
 
-    __slots__ = ("_app", "_core", "_make_user", "_max_body", "_options", "_routes", "_views")
+    __slots__ = ("_app", "_core", "_dpop", "_make_user", "_max_body", "_options", "_routes", "_views")
 
     def __init__(
         self,
@@ -127,6 +136,8 @@ class BearerAuthMiddleware:
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         make_user: Callable[[VerifiedToken], object] | None = None,
         observer: Observer | None = None,
+        dpop: DPoPVerifier | None = None,
+        require_dpop: bool = False,
     ) -> None:
         import logging
 
@@ -144,11 +155,12 @@ class BearerAuthMiddleware:
             route_roles=route_roles, tool_scopes=tool_scopes, mcp_path=mcp_path, role_claims=role_claims,
             scopes_supported=scopes_supported, resource_name=resource_name,
             resource_documentation=resource_documentation, public_paths=public_paths, realm=realm,
-            observer=observer, require_servers=True,
+            observer=observer, require_servers=True, dpop=dpop, require_dpop=require_dpop,
         )
         self._core = BearerCore(self._options, log=logging.getLogger(__name__))
         self._routes = self._core.routes
         self._views = self._core.views
+        self._dpop = self._core.dpop
         self._app = app
         self._make_user = make_user
         self._max_body = max_body_size
@@ -184,14 +196,19 @@ class BearerAuthMiddleware:
             return
         found = self._credentials(scope.get("headers") or (), route.scopes)
         outcome: VerifiedToken | Answer
-        if type(found) is str:
+        nonce: str | None = None
+        if type(found) is str:  # a Bearer token
             views = self._views
             try:  # a local key set does no I/O: verified without a coroutine
                 claims, entry = views.entry(found) if views.never_waits else await views.entry_async(found)
+                outcome = views.view(found, claims, entry)
             except Exception as exc:  # nothing the verifier raises may become a 500
                 outcome = core.refused(exc, found)
             else:
-                outcome = views.view(found, claims, entry)
+                if outcome.dpop_jkt is not None:  # RFC 9449 §7.2: a DPoP-bound token is no Bearer token
+                    outcome = core.downgraded()
+        elif type(found) is Credentials:  # the DPoP scheme, with DPoP on
+            outcome, nonce = await self._proven(found, scope, method)
         else:
             outcome = found  # type: ignore[assignment]
         if type(outcome) is not VerifiedToken:
@@ -212,10 +229,23 @@ class BearerAuthMiddleware:
         inner = dict(scope)  # the server's scope stays as it was
         inner["auth"] = outcome
         inner["user"] = outcome if self._make_user is None else self._make_user(outcome)
+        if nonce is not None and kind == "http":  # RFC 9449 §8.2: the next nonce, with the response
+            send = _with_nonce(send, nonce)
         await self._app(inner, receive, send)
 
-    def _credentials(self, headers: Iterable[tuple[bytes, bytes]], scopes: tuple[str, ...]) -> str | Answer:
-        """The request's Bearer token, or the answer to send."""
+    async def _proven(self, credentials: Credentials, scope: Scope,
+                      method: str) -> tuple[VerifiedToken | Answer, str | None]:
+        """The token of a DPoP request and the nonce to send, or the answer (and ``None``)."""
+        assert self._dpop is not None
+        admitted = await self._dpop.verify_async(credentials, _proofs(scope.get("headers") or ()),
+                                                 method=method, path=asgi_request_path(scope))
+        if isinstance(admitted, Admission):
+            return admitted.token, admitted.nonce
+        return admitted, None
+
+    def _credentials(self, headers: Iterable[tuple[bytes, bytes]],
+                     scopes: tuple[str, ...]) -> str | Credentials | Answer:
+        """The request's Bearer token, its DPoP credentials, or the answer to send."""
         first: bytes | None = None
         second: bytes | None = None
         for name, value in headers:
@@ -231,11 +261,16 @@ class BearerAuthMiddleware:
             token = self._core.quick_token(text)
             if token is not None:
                 return token
+            dpop = self._core.quick_dpop(text)
+            if dpop is not None:
+                return dpop
             values = (text,)
         else:  # RFC 6750 §3.1: one method only
             values = (first.decode("latin-1"), second.decode("latin-1"))
         found = self._core.read(values, scopes)
-        return found.token if type(found) is Credentials else found  # type: ignore[return-value]
+        if type(found) is Credentials and found.scheme == BEARER:
+            return found.token
+        return found
 
     async def _tool_scopes(self, scope: Scope, receive: Receive,
                            scopes: tuple[str, ...]) -> tuple[tuple[str, ...], Receive] | Answer:
@@ -265,6 +300,27 @@ async def _respond(send: Send, answer: Answer) -> None:
     # A fresh list: the server or an outer middleware may change the headers it is sent.
     await send({"type": "http.response.start", "status": answer.status, "headers": list(answer.raw_headers)})
     await send({"type": "http.response.body", "body": answer.body})
+
+
+def _proofs(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
+    """Every ``DPoP`` header value (RFC 9449 §4.3 item 1: the verifier wants exactly one)."""
+    return [value.decode("latin-1") for name, value in headers
+            if name == _DPOP or (len(name) == 4 and name.lower() == _DPOP)]
+
+
+def _with_nonce(send: Send, nonce: str) -> Send:
+    """``send`` that adds ``DPoP-Nonce`` and ``Cache-Control: no-store`` to the response
+    (RFC 9449 §8.2: a response with a nonce must not be served from a cache)."""
+    added = [(b"cache-control", b"no-store"), (b"dpop-nonce", nonce.encode("ascii"))]
+
+    async def send_with_nonce(message: Message) -> None:
+        if message.get("type") == "http.response.start":
+            kept = [(name, value) for name, value in message.get("headers") or ()
+                    if name.lower() not in (b"cache-control", b"dpop-nonce")]
+            message = {**message, "headers": kept + added}
+        await send(message)
+
+    return send_with_nonce
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes | None:

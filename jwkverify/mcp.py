@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ._web.access_tokens import SharedAccessTokens, access_token_fields
 from ._web.conventions import require_audience
 from ._web.decision import BearerCore
+from ._web.dpop import unbound_only
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
 from ._web.views import Derived, TokenViews
@@ -54,8 +55,10 @@ class MCPTokenVerifier:
     reported as ``AccessToken.resource`` (what the SDK's ``validate_token_resource``
     compares). A refused token gives ``None``, which the SDK answers with ``401``; so
     does an unavailable key set (the protocol has no way to say ``503``;
-    :func:`protect_mcp_app` has). ``observer`` is told each verdict. The SDK is
-    imported here.
+    :func:`protect_mcp_app` has). So does a token bound to a DPoP key (``cnf.jkt``,
+    RFC 9449): a token verifier sees no proof, and accepting the token without one
+    would undo the binding; put :func:`protect_mcp_app` with ``dpop=`` in front of such
+    a server instead. ``observer`` is told each verdict. The SDK is imported here.
 
     The ``AccessToken`` of a token is built once and returned again while the
     verifier's token cache holds the token: it is read-only (setting a field raises;
@@ -80,8 +83,9 @@ class MCPTokenVerifier:
         self._core = BearerCore(options, log=logging.getLogger(__name__))
         shared = SharedAccessTokens(cls, resource=resource, audiences=options.audiences,
                                     conventions=options.conventions)
-        # The AccessToken is the view itself: built from the claims once per cached token.
-        self._tokens: TokenViews[Any] = TokenViews(verifier, shared.from_claims)
+        # The AccessToken is the view itself: built from the claims once per cached token;
+        # a DPoP-bound token gets none (RFC 9449 §7.2: no proof here to check).
+        self._tokens: TokenViews[Any] = TokenViews(verifier, unbound_only(shared.from_claims))
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The ``AccessToken`` for a valid ``token``, ``None`` for any refusal."""
@@ -122,7 +126,8 @@ def protect_mcp_app(app: ASGIApp, verifier: Verifier, *, resource: str,
     Build the server without SDK auth (no ``auth=``/``token_verifier=``) and wrap
     ``server.streamable_http_app()``. ``options`` are the middleware's (for example
     ``required_scopes=``, ``tool_scopes={"delete_note": ["notes:write"]}``,
-    ``observer=``). On top of the middleware, ``scope["user"]`` is the SDK's
+    ``observer=``, ``dpop=DPoPVerifier(...)`` and ``require_dpop=`` for DPoP-bound
+    tokens, RFC 9449). On top of the middleware, ``scope["user"]`` is the SDK's
     ``AuthenticatedUser``, so the SDK binds each session to the user that opened it,
     and tools call ``mcp.server.auth.middleware.auth_context.get_access_token()`` as
     with SDK auth (a read-only ``AccessToken``, built once per cached token).

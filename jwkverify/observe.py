@@ -20,7 +20,12 @@ __all__ = ["KEYSET_EVENTS", "VERDICTS", "Counters", "CountsSnapshot", "Observer"
 
 #: What an adapter reports for each request it decides (``verdict(outcome, code)``):
 #: ``code`` is the refused token's error code (``JOSEError.code``, e.g.
-#: ``"expired_token"``) for ``invalid_token`` and ``unavailable``, else ``None``.
+#: ``"expired_token"``) for ``invalid_token`` and ``unavailable``, or
+#: ``"dpop_bound_token"`` (a DPoP-bound token sent as Bearer), ``"unbound_token"`` (a
+#: token bound to no key where DPoP is required), ``"replay_store_unavailable"``; for
+#: ``invalid_dpop_proof`` the failed check (``InvalidDPoPProof.check``: ``"replay"``,
+#: ``"htu"``, ``"jkt"``, ...); ``"dpop_required"`` for ``no_credentials`` when a Bearer
+#: token came where only DPoP is taken; else ``None``.
 VERDICTS: Final = (
     "accepted",            # a valid token with every scope and role the request needs
     "no_credentials",      # 401 with the challenge and no error code

@@ -1,12 +1,19 @@
 """The answers of the bearer core: status, headers and JSON body, built once and reused.
 
-Each answer a face can send (a refusal with its ``WWW-Authenticate`` challenge,
-RFC 6750 §3 and RFC 9728 §5.1; the ``503`` with ``Retry-After``; the RFC 9728
-metadata document) is an immutable :class:`Answer` made the first time it is needed
-and kept (boundedly), so a refused request costs a dictionary lookup, never a
-challenge built again. An :class:`Answer` carries its headers both as text (WSGI,
-frameworks) and as bytes (ASGI); faces copy the list they send, since the server
-or an outer middleware may change it.
+Each answer a face can send (a refusal with its ``WWW-Authenticate`` challenges,
+RFC 6750 §3, RFC 9449 §7 and RFC 9728 §5.1; the ``503`` with ``Retry-After``; the
+RFC 9728 metadata document) is an immutable :class:`Answer` made the first time it
+is needed and kept (boundedly), so a refused request costs a dictionary lookup,
+never a challenge built again. An :class:`Answer` carries its headers both as text
+(WSGI, frameworks) and as bytes (ASGI); faces copy the list they send, since the
+server or an outer middleware may change it.
+
+With DPoP on, a refusal names every scheme the resource accepts, in one
+``WWW-Authenticate`` value (RFC 9110 §11.6.1, RFC 9449 §7.2): the scheme the
+request used comes first and carries the error, the others are bare; with no
+credentials none carries an error (``Bearer`` first, then ``DPoP``); when it is
+unclear which scheme was meant (two ``Authorization`` headers), each does. A ``403``
+names only the request's scheme.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from typing import Final, TypeVar
 from .bearer import www_authenticate
 
 __all__ = ["MAX_RETRY_AFTER", "Answer", "Answers"]
+
+_BEARER, _DPOP = "bearer", "dpop"
+_SCHEME_NAMES: Final = {_BEARER: "Bearer", _DPOP: "DPoP"}
 
 K = TypeVar("K")
 
@@ -67,17 +77,40 @@ class Answer:
                    f"{status} {HTTPStatus(status).phrase}",
                    tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers))
 
+    def plus(self, *headers: tuple[str, str]) -> Answer:
+        """This answer with more ``headers`` (lower-case names): a new one, for what
+        changes per request (a ``DPoP-Nonce``), so the kept answer stays as it was."""
+        raw = tuple((name.encode("latin-1"), value.encode("latin-1")) for name, value in headers)
+        return Answer(self.status, self.error, self.description, self.challenge, self.retry_after,
+                      self.headers + headers, self.body, self.status_line, self.raw_headers + raw)
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """The headers that say why (``www-authenticate``, ``retry-after``, ``dpop-nonce``,
+        ``cache-control``, ...) without ``content-type`` and ``content-length``: for a
+        framework that builds the response itself (``HTTPException(headers=...)``)."""
+        return {name: value for name, value in self.headers if name not in ("content-type", "content-length")}
+
 
 class Answers:
-    """Every answer of one face's configuration, made on first use and kept."""
+    """Every answer of one face's configuration, made on first use and kept.
 
-    __slots__ = ("_document", "_kept", "_metadata_url", "_realm")
+    ``algs``: the algorithms of DPoP proofs (``DPoPVerifier.algorithms``) when DPoP is
+    on, else empty; ``bearer``: whether the ``Bearer`` scheme is accepted (not with
+    ``require_dpop``). ``scheme`` arguments are ``"bearer"``, ``"dpop"`` or ``None``.
+    """
+
+    __slots__ = ("_algs", "_document", "_kept", "_metadata_url", "_realm", "_schemes")
 
     def __init__(self, *, metadata_url: str | None = None, realm: str | None = None,
-                 document: bytes = b"") -> None:
+                 document: bytes = b"", algs: tuple[str, ...] = (), bearer: bool = True) -> None:
         self._metadata_url = metadata_url
         self._realm = realm
         self._document = document
+        self._algs = algs
+        # The schemes the challenges name: Bearer first, as RFC 9449's Figure 17 has it (MCP
+        # clients read resource_metadata only from a value that starts with a Bearer challenge).
+        self._schemes = ((_BEARER,) if bearer or not algs else ()) + ((_DPOP,) if algs else ())
         self._kept: dict[tuple[str, object], Answer] = {}
 
     def _kept_or(self, kind: str, key: K, make: Callable[[K], Answer]) -> Answer:
@@ -88,38 +121,67 @@ class Answers:
                 self._kept[(kind, key)] = found
         return found
 
-    def _refusal(self, status: int, error: str | None, description: str,
-                 scope: tuple[str, ...] = ()) -> Answer:
-        challenge = www_authenticate(
-            realm=self._realm, error=error, error_description=description if error is not None else None,
-            scope=scope, resource_metadata=self._metadata_url,
-        )
+    def _challenge(self, scheme: str, error: str | None, description: str | None,
+                   scope: tuple[str, ...]) -> str:
+        return www_authenticate(
+            scheme=_SCHEME_NAMES[scheme], realm=self._realm, error=error, error_description=description,
+            scope=scope, algs=self._algs if scheme == _DPOP else (), resource_metadata=self._metadata_url)
+
+    def _refusal(self, status: int, error: str | None, description: str, scope: tuple[str, ...] = (), *,
+                 scheme: str | None = None, others: bool = True) -> Answer:
+        schemes = self._schemes
+        if scheme not in schemes:
+            scheme = None  # a scheme this resource does not accept: speak of all of them
+        elif len(schemes) > 1:
+            schemes = (scheme, *(each for each in schemes if each != scheme))  # the request's first
+        challenges = []
+        for each in schemes:
+            if error is None:  # RFC 6750 §3.1: no credentials, no error code in any challenge
+                challenges.append(self._challenge(each, None, None, scope))
+            elif scheme is None or each == scheme:
+                challenges.append(self._challenge(each, error, description, scope))
+            elif others:  # RFC 9449 §7.2: the scheme not used, bare
+                challenges.append(self._challenge(each, None, None, ()))
         body = json.dumps({"error": error or "unauthorized", "error_description": description}).encode()
         return Answer.make(status, [_JSON, _NO_STORE], body, error=error, description=description,
-                           challenge=challenge)
+                           challenge=", ".join(challenges))
 
     def no_credentials(self, scopes: tuple[str, ...], description: str) -> Answer:
-        """``401`` with the challenge, no error code (RFC 6750 §3.1), ``scope=`` the request's needs."""
+        """``401`` with the challenges, no error code (RFC 6750 §3.1), ``scope=`` the request's needs."""
         return self._kept_or("none", (scopes, description),
                              lambda key: self._refusal(401, None, key[1], key[0]))
 
-    def invalid_request(self, description: str) -> Answer:
+    def invalid_request(self, description: str, scheme: str | None = None) -> Answer:
         """``400 invalid_request``: malformed credentials, two ``Authorization`` headers."""
-        return self._kept_or("request", description, lambda text: self._refusal(400, "invalid_request", text))
+        return self._kept_or("request", (description, scheme),
+                             lambda key: self._refusal(400, "invalid_request", key[0], scheme=key[1]))
 
-    def invalid_token(self, description: str) -> Answer:
+    def invalid_token(self, description: str, scheme: str | None = _BEARER) -> Answer:
         """``401 invalid_token``: the token was refused; ``description`` reveals nothing secret."""
-        return self._kept_or("token", description, lambda text: self._refusal(401, "invalid_token", text))
+        return self._kept_or("token", (description, scheme),
+                             lambda key: self._refusal(401, "invalid_token", key[0], scheme=key[1]))
 
-    def insufficient_scope(self, scopes: tuple[str, ...]) -> Answer:
+    def invalid_dpop_proof(self, description: str) -> Answer:
+        """``401 invalid_dpop_proof`` (RFC 9449 §7.1): the request's DPoP proof was refused."""
+        return self._kept_or("proof", description,
+                             lambda text: self._refusal(401, "invalid_dpop_proof", text, scheme=_DPOP))
+
+    def use_dpop_nonce(self, description: str) -> Answer:
+        """``401 use_dpop_nonce`` (RFC 9449 §9), without the ``DPoP-Nonce`` header: add it
+        per request with :meth:`Answer.plus`, since the nonce changes."""
+        return self._kept_or("nonce", description,
+                             lambda text: self._refusal(401, "use_dpop_nonce", text, scheme=_DPOP))
+
+    def insufficient_scope(self, scopes: tuple[str, ...], scheme: str = _BEARER) -> Answer:
         """``403 insufficient_scope`` naming every scope the request needs (the MCP step-up flow)."""
-        return self._kept_or("scope", scopes, lambda needed: self._refusal(
-            403, "insufficient_scope", "the token lacks a scope this request needs", needed))
+        return self._kept_or("scope", (scopes, scheme), lambda key: self._refusal(
+            403, "insufficient_scope", "the token lacks a scope this request needs", key[0], scheme=key[1],
+            others=False))
 
-    def insufficient_role(self) -> Answer:
+    def insufficient_role(self, scheme: str = _BEARER) -> Answer:
         """``403 insufficient_scope`` without ``scope=``: a role is no OAuth scope."""
-        return self._kept_or("role", None, lambda _: self._refusal(
-            403, "insufficient_scope", "the token lacks a role this request needs"))
+        return self._kept_or("role", scheme, lambda key: self._refusal(
+            403, "insufficient_scope", "the token lacks a role this request needs", scheme=key, others=False))
 
     def unavailable(self, retry_after: int) -> Answer:
         """``503`` with ``Retry-After`` and no challenge: the key set, not the client, is at fault."""

@@ -40,6 +40,7 @@ __all__ = [
     "metadata_paths",
     "metadata_url",
     "parse_challenge",
+    "parse_challenges",
     "resource_problem",
     "scope_problem",
     "www_authenticate",
@@ -61,10 +62,13 @@ class BearerProblem:
 
     ``error`` is ``None`` when the request simply carries no Bearer token (RFC 6750
     §3.1: no error code then), or ``"invalid_request"`` for a malformed one.
+    ``scheme`` is the scheme the problem is about (lower case), ``None`` when it is
+    about no scheme in particular (two ``Authorization`` headers).
     """
 
     error: str | None
     description: str
+    scheme: str | None = None
 
 
 def bearer_token(values: Sequence[str]) -> str | BearerProblem:
@@ -169,8 +173,12 @@ def www_authenticate(
     error_description: str | None = None,
     scope: Iterable[str] = (),
     realm: str | None = None,
+    scheme: str = "Bearer",
+    algs: Iterable[str] = (),
 ) -> str:
-    """A ``WWW-Authenticate: Bearer ...`` challenge (RFC 6750 §3, RFC 9728 §5.1).
+    """A ``WWW-Authenticate: Bearer ...`` challenge (RFC 6750 §3, RFC 9728 §5.1), or
+    with ``scheme="DPoP"`` a DPoP one (RFC 9449 §7.1), whose ``algs`` lists the
+    algorithms a proof may use.
 
     ``error_description`` is cut to 200 characters and any character RFC 6750 §3
     does not allow in it (control and non-ASCII characters, ``"`` and ``\\``) is
@@ -195,14 +203,17 @@ def www_authenticate(
             raise ValueError(problem)
     if scopes:
         params.append(("scope", " ".join(scopes)))  # RFC 6750 §3: space-delimited
+    names = list(algs)
+    if names:
+        params.append(("algs", " ".join(names)))  # RFC 9449 §7.1: space-delimited alg values
     if resource_metadata is not None:
         params.append(("resource_metadata", resource_metadata))
     for name, value in params:
         if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
             raise ValueError(f"the {name} value has a control character")
     if not params:
-        return "Bearer"
-    return "Bearer " + ", ".join(f"{name}={_quoted(value)}" for name, value in params)
+        return scheme
+    return f"{scheme} " + ", ".join(f"{name}={_quoted(value)}" for name, value in params)
 
 
 _CHALLENGE_PARAM = re.compile(
@@ -232,6 +243,39 @@ def parse_challenge(value: str) -> tuple[str, dict[str, str]]:
         params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
         position = match.end()
     return scheme, params
+
+
+_SCHEME = re.compile(r"\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:[ \t]+|\s*(?:,|$))")
+
+
+def parse_challenges(value: str) -> list[tuple[str, dict[str, str]]]:
+    """Every challenge of one ``WWW-Authenticate`` value (RFC 9110 §11.6.1: a list of
+    challenges, each a scheme and its auth-params, e.g. ``Bearer, DPoP algs="ES256"``).
+
+    Raises:
+        ValueError: the text is not a list of such challenges, or a challenge names a
+            parameter twice.
+    """
+    found: list[tuple[str, dict[str, str]]] = []
+    position, end = 0, len(value.rstrip())
+    while position < end:
+        scheme = _SCHEME.match(value, position)
+        if scheme is None:
+            raise ValueError(f"malformed challenge at {value[position:position + 20]!r}")
+        params: dict[str, str] = {}
+        position = scheme.end()
+        while position < end:
+            match = _CHALLENGE_PARAM.match(value, position)
+            if match is None:
+                break  # the next challenge's scheme
+            name = match.group(1).lower()
+            if name in params:
+                raise ValueError(f"the auth-param {name!r} appears twice")
+            quoted = match.group(2)
+            params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
+            position = match.end()
+        found.append((scheme.group(1), params))
+    return found
 
 
 # Short, fixed texts for error_description: what went wrong, never the token, a key,

@@ -4,7 +4,8 @@ Each face (ASGI, WSGI, MCP, FastMCP, FastAPI) takes the options that make sense 
 it as keyword arguments and hands them to :meth:`BearerOptions.build`, which checks
 them all, says what to pass instead when one is wrong (``TypeError``/``ValueError``
 at construction, never per request) and compiles them: the route rules, the role
-claims, the RFC 9728 metadata document and the URL its challenges name.
+claims, DPoP (RFC 9449), the RFC 9728 metadata document and the URL its challenges
+name.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from .._dpop.verifier import DPoPVerifier
 from .bearer import metadata_paths, metadata_url, resource_problem, scope_problem, www_authenticate
 from .conventions import (
     BearerVerifier,
@@ -49,6 +51,11 @@ class BearerOptions:
     realm: str | None
     observer: Observer | None
     resource: str | None
+    #: DPoP (RFC 9449): the proof verifier (``None``: DPoP off), whether only DPoP-bound
+    #: tokens are accepted, and the origin of ``resource`` that every proof's ``htu`` names.
+    dpop: DPoPVerifier | None
+    require_dpop: bool
+    origin: str | None
     #: The RFC 9728 document as served (JSON bytes), its paths and URL; empty without ``resource``.
     metadata: bytes
     metadata_paths: tuple[str, ...]
@@ -75,13 +82,18 @@ class BearerOptions:
         realm: str | None = None,
         observer: Observer | None = None,
         require_servers: bool = False,
+        dpop: DPoPVerifier | None = None,
+        require_dpop: bool = False,
     ) -> BearerOptions:
         """Check and compile a face's options.
 
         ``resource`` (this resource's URI: ``https``, or ``http`` on a loopback host;
         no query or fragment) gives the metadata document and the ``resource_metadata``
         of every challenge. ``require_servers``: ``authorization_servers`` must name at
-        least one issuer (faces that serve the metadata document).
+        least one issuer (faces that serve the metadata document). ``dpop``: a
+        :class:`~jwkverify.dpop.DPoPVerifier` turns DPoP on (it needs ``resource``: the
+        proofs' ``htu`` is checked against its origin); ``require_dpop``: only
+        DPoP-bound tokens, sent with the DPoP scheme, are accepted.
 
         Raises:
             TypeError, ValueError: an option is invalid, or the verifier checks no
@@ -94,6 +106,7 @@ class BearerOptions:
             problem = resource_problem(resource)
             if problem is not None:
                 raise (ValueError if isinstance(resource, str) else TypeError)(problem)
+        _check_dpop(dpop, require_dpop, resource)
         servers = strings_option("authorization_servers", authorization_servers or ())
         if require_servers and not servers:
             raise ValueError("authorization_servers must name at least one issuer URL")
@@ -120,6 +133,8 @@ class BearerOptions:
             rules=rules, tool_scopes=MappingProxyType(tools),
             mcp_path=path_option("mcp_path", mcp_path if mcp_path is not None else default_mcp),
             public_paths=public, realm=realm, observer=observer, resource=resource,
+            dpop=dpop, require_dpop=require_dpop,
+            origin=None if dpop is None or resource is None else _origin(resource),
             metadata=b"", metadata_paths=(), metadata_url=None,
         )
         if resource is None:
@@ -139,6 +154,9 @@ class BearerOptions:
             document["resource_name"] = str(resource_name)
         if resource_documentation is not None:
             document["resource_documentation"] = resource_documentation
+        if dpop is not None:  # RFC 9728 §2
+            document["dpop_signing_alg_values_supported"] = list(dpop.algorithms)
+            document["dpop_bound_access_tokens_required"] = require_dpop
         url = metadata_url(resource)
         www_authenticate(resource_metadata=url, realm=realm)  # a bad realm fails now, not per request
         object.__setattr__(options, "metadata", json.dumps(document, indent=2).encode())
@@ -151,6 +169,27 @@ class BearerOptions:
         """The RFC 9728 metadata document (a fresh copy; empty without ``resource``)."""
         found: dict[str, Any] = json.loads(self.metadata) if self.metadata else {}
         return found
+
+
+def _check_dpop(dpop: object, require_dpop: object, resource: str | None) -> None:
+    if dpop is not None and not isinstance(dpop, DPoPVerifier):
+        raise TypeError(f"dpop must be a jwkverify.dpop.DPoPVerifier (or None: DPoP off), "
+                        f"not {type(dpop).__name__}")
+    if not isinstance(require_dpop, bool):
+        raise TypeError("require_dpop must be True or False")
+    if require_dpop and dpop is None:
+        raise ValueError("require_dpop=True needs dpop=DPoPVerifier(...) to check the proofs")
+    if dpop is not None and resource is None:
+        raise ValueError("dpop= needs resource=: a proof's htu is checked against its origin")
+
+
+def _origin(resource: str) -> str:
+    """``scheme://host[:port]`` of ``resource``: the public origin clients address (RFC 9449
+    §4.3 item 9), never the request's ``Host`` header, which the client chooses."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(resource)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def strings_option(option: str, values: Iterable[str]) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
+from .._dpop.verifier import token_jkt
 from .conventions import CLIENT_ID_CLAIMS, TokenConventions
 from .frozen import ReadOnlyDict, freeze, thaw
 
@@ -38,6 +39,9 @@ class VerifiedToken:
     - ``subject`` (``sub``), ``issuer`` (``iss``), ``client_id`` (``client_id``,
       ``azp``, ``appid`` or ``cid``, or the verifier's conventions; ``None`` when the
       token names no client, never ``sub``), ``token`` (the raw token).
+    - ``dpop_jkt``: on a request accepted with DPoP (RFC 9449), the RFC 7638
+      thumbprint of the key whose proof was verified (for a DPoP-bound token, its
+      ``cnf.jkt``: the two are checked equal); ``None`` for a Bearer request.
 
     Immutable (setting an attribute raises ``AttributeError``); compared and hashed
     by identity. ``VerifiedToken(claims, scopes, roles, token)`` builds one by hand.
@@ -52,18 +56,19 @@ class VerifiedToken:
     subject: str | None
     issuer: str | None
     client_id: str | None
+    dpop_jkt: str | None
     _roles: frozenset[str] | None
     _roles_of: RolesOf | None
 
     def __init__(self, claims: Mapping[str, Any], scopes: frozenset[str], roles: frozenset[str],
-                 token: str) -> None:
+                 token: str, dpop_jkt: str | None = None) -> None:
         frozen = claims if isinstance(claims, ReadOnlyDict) else freeze(dict(claims))
         subject, issuer = frozen.get("sub"), frozen.get("iss")
         _SET(self, "__dict__", {
             "claims": frozen, "scopes": frozenset(scopes), "token": token,
             "client_id": _first_string(frozen, CLIENT_ID_CLAIMS),
             "subject": subject if isinstance(subject, str) else None,
-            "issuer": issuer if isinstance(issuer, str) else None,
+            "issuer": issuer if isinstance(issuer, str) else None, "dpop_jkt": dpop_jkt,
             "_roles": frozenset(roles), "_roles_of": None})
 
     @classmethod
@@ -71,7 +76,12 @@ class VerifiedToken:
            roles_of: RolesOf) -> VerifiedToken:
         """The view of ``token`` with verified ``claims``, read by ``conventions``.
 
-        ``roles_of(claims)`` gives the roles, when first asked for.
+        ``roles_of(claims)`` gives the roles, when first asked for. A token bound to a
+        DPoP key gets its ``cnf.jkt`` as ``dpop_jkt``: such a view is handed out only on
+        a request whose proof was made with that key (a Bearer one is refused).
+
+        Raises:
+            ClaimError: the token's ``cnf`` is malformed (RFC 7800 §3.1, RFC 9449 §6.1).
         """
         frozen = freeze(claims)
         subject, issuer = frozen.get("sub"), frozen.get("iss")
@@ -81,8 +91,16 @@ class VerifiedToken:
             "client_id": conventions.client_id(frozen),
             "subject": subject if isinstance(subject, str) else None,
             "issuer": issuer if isinstance(issuer, str) else None,
+            "dpop_jkt": token_jkt(frozen) if "cnf" in frozen else None,
             "_roles": None, "_roles_of": roles_of})
         return view
+
+    def _proven_by(self, thumbprint: str) -> VerifiedToken:
+        """This view for one request whose DPoP proof was made with the key ``thumbprint``
+        (a token bound to no key, sent with the DPoP scheme): a copy, never shared."""
+        copy: VerifiedToken = object.__new__(type(self))
+        _SET(copy, "__dict__", {**self.__dict__, "dpop_jkt": thumbprint})
+        return copy
 
     @property
     def roles(self) -> frozenset[str]:
@@ -122,12 +140,13 @@ class VerifiedToken:
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (VerifiedToken, (thaw(self.claims), self.scopes, self.roles, self.token))
+        return (VerifiedToken, (thaw(self.claims), self.scopes, self.roles, self.token, self.dpop_jkt))
 
     def __repr__(self) -> str:
+        bound = f", dpop_jkt={self.dpop_jkt!r}" if self.dpop_jkt is not None else ""
         return (f"VerifiedToken(subject={self.subject!r}, issuer={self.issuer!r}, "
                 f"client_id={self.client_id!r}, scopes={sorted(self.scopes)!r}, "
-                f"roles={sorted(self.roles)!r})")
+                f"roles={sorted(self.roles)!r}{bound})")
 
 
 def _first_string(claims: Mapping[str, Any], names: tuple[str, ...]) -> str | None:

@@ -67,3 +67,36 @@ def test_metadata_answers() -> None:
     assert post.status == 405 and headers(post)["allow"] == "GET, HEAD"
     assert made.bad_body(413, "too large").status_line.startswith("413 ")
     assert "www-authenticate" not in headers(made.bad_body(400, "not JSON"))
+
+
+def test_with_dpop_every_scheme_is_named_and_the_requests_carries_the_error() -> None:
+    from jwkverify._web.bearer import parse_challenges
+
+    made = Answers(metadata_url=URL, algs=("ES256", "EdDSA"))
+    dpop_bare = ("DPoP", {"algs": "ES256 EdDSA", "resource_metadata": URL})
+    bearer_bare = ("Bearer", {"resource_metadata": URL})
+    # RFC 9449 §7.2: no credentials, no error anywhere; Bearer first (Figure 17).
+    assert parse_challenges(made.no_credentials((), "none").challenge or "") == [bearer_bare, dpop_bare]
+    token = parse_challenges(made.invalid_token("expired").challenge or "")
+    assert token[0][1]["error"] == "invalid_token" and token[0][0] == "Bearer" and token[1] == dpop_bare
+    proof = parse_challenges(made.invalid_dpop_proof("replayed").challenge or "")
+    assert proof[0][0] == "DPoP" and proof[0][1]["error"] == "invalid_dpop_proof" and proof[1] == bearer_bare
+    both = parse_challenges(made.invalid_request("two headers").challenge or "")
+    assert [params["error"] for _, params in both] == ["invalid_request", "invalid_request"]  # Figure 19
+    scope = parse_challenges(made.insufficient_scope(("write",), "dpop").challenge or "")
+    assert [scheme for scheme, _ in scope] == ["DPoP"]  # a 403 names the request's scheme only
+    only = Answers(metadata_url=URL, algs=("ES256",), bearer=False)
+    assert parse_challenges(only.no_credentials((), "none").challenge or "") == [
+        ("DPoP", {"algs": "ES256", "resource_metadata": URL})]
+    assert parse_challenges(only.invalid_token("expired", "bearer").challenge or "")[0][0] == "DPoP"
+
+
+def test_an_answer_plus_a_header_is_a_new_answer() -> None:
+    made = Answers(metadata_url=URL, algs=("ES256",))
+    kept = made.use_dpop_nonce("a nonce is needed")
+    sent = kept.plus(("dpop-nonce", "n1"))
+    assert sent is not kept and ("dpop-nonce", "n1") not in kept.headers
+    assert dict(sent.headers)["dpop-nonce"] == "n1" and dict(sent.raw_headers)[b"dpop-nonce"] == b"n1"
+    assert sent.auth_headers == {"cache-control": "no-store", "www-authenticate": sent.challenge,
+                                 "dpop-nonce": "n1"}
+    assert made.use_dpop_nonce("a nonce is needed") is kept  # the kept one stays as it was

@@ -146,3 +146,26 @@ def test_resource_problem() -> None:
 ])
 def test_refusal_descriptions_are_fixed_texts(error: BaseException, text: str) -> None:
     assert describe_refusal(error) == text
+
+
+def test_dpop_challenges_and_lists_of_challenges() -> None:
+    from jwkverify._web.bearer import parse_challenges
+
+    # RFC 9449 §7.1, Figures 15 and 16.
+    assert www_authenticate(scheme="DPoP", algs=["ES256", "PS256"]) == 'DPoP algs="ES256 PS256"'
+    assert www_authenticate(scheme="DPoP") == "DPoP"
+    refused = www_authenticate(scheme="DPoP", error="invalid_token",
+                               error_description="Invalid DPoP key binding", algs=["ES256"])
+    assert refused == 'DPoP error="invalid_token", error_description="Invalid DPoP key binding", algs="ES256"'
+    # RFC 9449 §7.2, Figures 17 and 18: several challenges in one value.
+    assert parse_challenges('Bearer, DPoP algs="ES256 PS256"') == [
+        ("Bearer", {}), ("DPoP", {"algs": "ES256 PS256"})]
+    assert parse_challenges('Bearer error="invalid_token", error_description="Invalid token", '
+                            'DPoP algs="ES256 PS256"') == [
+        ("Bearer", {"error": "invalid_token", "error_description": "Invalid token"}),
+        ("DPoP", {"algs": "ES256 PS256"})]
+    assert parse_challenges('DPoP realm="a, b", error=use_dpop_nonce') == [
+        ("DPoP", {"realm": "a, b", "error": "use_dpop_nonce"})]
+    for bad in ('Bearer error="a", error="b"', 'Bearer ="x"', "Bearer error=\"x"):
+        with pytest.raises(ValueError):
+            parse_challenges(bad)

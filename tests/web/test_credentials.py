@@ -23,7 +23,35 @@ def test_bearer_credentials() -> None:
     (["Bearer " + "a" * MAX_CREDENTIALS], "invalid_request", "the Authorization header is too long"),
 ])
 def test_problems(values: list[str], error: str | None, description: str) -> None:
-    assert read_credentials(values) == BearerProblem(error, description)
+    found = read_credentials(values)
+    assert isinstance(found, BearerProblem)
+    assert (found.error, found.description) == (error, description)
+    assert found.scheme == ("bearer" if description.startswith("the Bearer") else None)
+
+
+def test_dpop_credentials_only_when_dpop_is_on() -> None:
+    # RFC 9449 §7.1: "DPoP" 1*SP token68, the scheme compared case-insensitively.
+    assert read_credentials(["DPoP abc.def-_~+/=="], dpop=True) == Credentials("dpop", "abc.def-_~+/==")
+    assert read_credentials([" dpop   abc "], dpop=True) == Credentials("dpop", "abc")
+    off = read_credentials(["DPoP abc"])
+    assert isinstance(off, BearerProblem) and off.error is None  # another scheme: no credentials
+    assert off.description == "the Authorization header is not Bearer"
+    other = read_credentials(["Basic x"], dpop=True)
+    assert isinstance(other, BearerProblem) and other.description.endswith("neither DPoP nor Bearer")
+    for value, description in (("DPoP", "the DPoP credentials are empty"),
+                                ("DPoP a b", "the DPoP credentials are not a single token")):
+        found = read_credentials([value], dpop=True)
+        assert found == BearerProblem("invalid_request", description, "dpop")
+    assert read_credentials(["Bearer abc"], dpop=True) == Credentials("bearer", "abc")
+
+
+def test_bearer_refused_when_only_dpop_is_accepted() -> None:
+    from jwkverify._web.credentials import BEARER_REFUSED
+
+    # RFC 6750 §3.1: an unsupported method is answered like no credentials, no error code.
+    assert read_credentials(["Bearer abc"], dpop=True, bearer=False) is BEARER_REFUSED
+    assert BEARER_REFUSED.error is None and "DPoP" in BEARER_REFUSED.description
+    assert read_credentials(["DPoP abc"], dpop=True, bearer=False) == Credentials("dpop", "abc")
 
 
 def test_a_wsgi_joined_value_with_a_bearer_part_is_two_headers() -> None:
@@ -32,6 +60,8 @@ def test_a_wsgi_joined_value_with_a_bearer_part_is_two_headers() -> None:
     assert list(split_joined("Bearer a, Bearer b")) == ["Bearer a", " Bearer b"]
     assert list(split_joined("Basic x,Bearer y")) == ["Basic x", "Bearer y"]
     assert split_joined('Digest username="a", realm="b"') == ('Digest username="a", realm="b"',)
+    assert list(split_joined("DPoP a, Bearer b")) == ["DPoP a", " Bearer b"]
+    assert list(split_joined("Basic x,dpop y")) == ["Basic x", "dpop y"]
     assert read_credentials(split_joined("Bearer a, Bearer b")).error == "invalid_request"  # type: ignore[union-attr]
 
 
