@@ -59,10 +59,13 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
     or ``None`` for any refused token.
 
     Given as ``FastMCP(auth=...)`` it also reads the ``Authorization`` header itself,
-    with jwkverify's rules: at the MCP endpoint, malformed credentials or two
-    ``Authorization`` headers are ``400 invalid_request`` and an unavailable key set is
-    ``503`` with ``Retry-After``, where FastMCP would answer ``401``. (Inside a
-    ``RemoteAuthProvider`` FastMCP reads the header, and both are ``401``.)
+    with jwkverify's rules, at the MCP endpoint: malformed credentials or two
+    ``Authorization`` headers are ``400 invalid_request``, a refused token is ``401
+    invalid_token`` saying why (``"the token has expired"``), an unavailable key set
+    is ``503`` with ``Retry-After`` (where FastMCP would answer ``401``, and a client
+    would throw its token away). Without credentials FastMCP answers ``401`` with its
+    challenge; a missing ``required_scopes`` scope is FastMCP's ``403``. Inside a
+    ``RemoteAuthProvider`` FastMCP reads the header itself: those cases are all ``401``.
 
     Raises:
         TypeError, ValueError: a verifier without an audience, an invalid scope name,
@@ -133,9 +136,11 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
         if isinstance(outcome, VerifiedToken):
             access = self._access_token(outcome)
             return AuthCredentials(access.scopes), AuthenticatedUser(access)
-        if outcome.status in (400, 503) and self._guards(conn):
+        if outcome.error is not None and self._guards(conn):
             raise _Refused(outcome)
-        return None  # unauthenticated: FastMCP's RequireAuthMiddleware answers 401 with its challenge
+        # Unauthenticated: without credentials (or away from the MCP endpoint) FastMCP's
+        # RequireAuthMiddleware answers, with its challenge.
+        return None
 
     def _guards(self, conn: HTTPConnection) -> bool:
         """Whether the request is for the MCP endpoint (elsewhere FastMCP's rules stay)."""
