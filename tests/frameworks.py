@@ -46,7 +46,8 @@ def hostile_credentials(key: SigningKey, resource: str) -> dict[str, str]:
     return {
         "alg none": "Bearer " + key.token(claims, header={"alg": "none"}).rsplit(".", 1)[0] + ".",
         # The classic confusion: HMAC keyed with the provider's public key (RFC 8725 §2.1).
-        "HS256 with the public key": "Bearer " + hs_token(public_pem, "HS256", {"kid": key.jwk["kid"]}, claims),
+        "HS256 with the public key":
+            "Bearer " + hs_token(public_pem, "HS256", {"kid": key.jwk["kid"]}, claims),
         "another key": "Bearer " + make_key(key.alg, kid=key.jwk["kid"]).token(claims),
         "20 KB token": "Bearer " + key.token(claims_for(resource, pad="x" * 15_000)),
         "garbage": "Bearer not.a.jwt",

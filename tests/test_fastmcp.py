@@ -166,7 +166,8 @@ def test_an_hmac_key_never_comes_from_a_key_set() -> None:
     secret = make_key("HS256", kid="s1")
     with_secret = JWKSet.from_dict({"keys": [KEY.jwk, secret.jwk]})
     assert all(key.kty != "oct" for key in with_secret)  # a set mixing secrets and public keys drops them
-    assert verify(adapter(JWTVerifier(with_secret, audience=RESOURCE)), token_for(RESOURCE, key=secret)) is None
+    auth = adapter(JWTVerifier(with_secret, audience=RESOURCE))
+    assert verify(auth, token_for(RESOURCE, key=secret)) is None
 
 
 def test_a_down_key_set_and_a_verifier_crash_give_none(caplog: pytest.LogCaptureFixture) -> None:
@@ -208,11 +209,13 @@ def test_roles_for_fastmcps_require_roles() -> None:
 def test_the_module_names_the_extra_to_install_and_jwkverify_never_imports_fastmcp() -> None:
     code = ("import sys; sys.modules['fastmcp'] = None\n"
             "try:\n    import jwkverify.fastmcp\nexcept ImportError as exc:\n    print(exc)")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=True)
     assert 'pip install "jwkverify[fastmcp]"' in result.stdout
     code = ("import sys, jwkverify, jwkverify.asgi, jwkverify.mcp, jwkverify._faces.gate; "
             "print(any(m.split('.')[0] == 'fastmcp' for m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            check=True)
     assert result.stdout.strip() == "False"
 
 
