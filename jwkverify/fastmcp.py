@@ -35,7 +35,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess without FastMCP
     raise ImportError('the FastMCP adapter needs FastMCP 4: pip install "jwkverify[fastmcp]"') from exc
 
-__all__ = ["FastMCPTokenVerifier", "fastmcp_access_token"]
+__all__ = ["FastMCPTokenVerifier"]
 
 
 class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
@@ -81,7 +81,7 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
         required_scopes: Iterable[str] = (),
         role_claims: Iterable[RoleClaim] | None = None,
     ) -> None:
-        gate = Gate.build(verifier, role_claims, __name__)
+        gate = Gate.build(verifier, role_claims, __name__, read_roles=False)  # FastMCP reads the claims
         if resource is not None and resource_problem(resource) is not None:
             raise (ValueError if isinstance(resource, str) else TypeError)(resource_problem(resource))
         scopes = _scopes("required_scopes", required_scopes)
@@ -128,7 +128,30 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
         ]
 
     def _access_token(self, verified: VerifiedToken) -> AccessToken:
-        return fastmcp_access_token(verified, resource=self._resource, audiences=self._gate.audiences)
+        """FastMCP's ``AccessToken`` for a verified token: the one place it is built.
+
+        ``client_id`` from the verifier's client-id claims (``client_id``, ``azp``,
+        ``appid``, ``cid``; ``""`` when there is none, never ``sub``); ``subject`` is
+        ``sub`` (the SDK binds a session to client, issuer and subject); ``scopes``
+        sorted; ``expires_at`` from ``exp``; ``resource`` the ``aud`` entry equal to
+        ``resource``, else the first the verifier accepts, else the first; ``claims``
+        all of them. Nothing here depends on the request.
+        """
+        claims = verified.claims
+        gate = self._gate
+        exp = claims.get("exp")
+        expires_at = None
+        if isinstance(exp, int | float) and not isinstance(exp, bool) and math.isfinite(exp):
+            expires_at = int(exp)
+        return AccessToken(
+            token=verified.token,
+            client_id=gate.conventions.client_id(claims) or "",
+            scopes=sorted(verified.scopes),
+            expires_at=expires_at,
+            resource=_resource(claims.get("aud"), self._resource, gate.audiences),
+            subject=verified.subject,
+            claims=claims,
+        )
 
     async def _authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, AuthenticatedUser] | None:
         token = self._gate.credentials(conn.headers.getlist("authorization"))
@@ -149,34 +172,6 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
             path = path[len(root):]
         mcp_path = self._mcp_path
         return mcp_path is not None and path.rstrip("/") == mcp_path.rstrip("/")
-
-
-def fastmcp_access_token(verified: VerifiedToken, *, resource: str | None = None,
-                         audiences: Iterable[str] = ()) -> AccessToken:
-    """FastMCP's ``AccessToken`` for a verified token: the one place it is built.
-
-    ``client_id`` from ``client_id``, ``azp``, ``appid`` or ``cid`` (``""`` when there
-    is none, never ``sub``); ``subject`` is ``sub`` (the SDK binds a session to client,
-    issuer and subject); ``scopes`` sorted; ``expires_at`` from ``exp``; ``resource``
-    the ``aud`` entry equal to ``resource``, else the first among ``audiences``, else
-    the first; ``claims`` all of them.
-    """
-    claims = verified.claims
-    exp = claims.get("exp")
-    expires_at = None
-    if isinstance(exp, int | float) and not isinstance(exp, bool) and math.isfinite(exp):
-        expires_at = int(exp)
-    access: AccessToken = AccessToken.model_construct(  # every field is checked here; no second validation
-        token=verified.token,
-        client_id=verified.client_id or "",
-        scopes=sorted(verified.scopes),
-        expires_at=expires_at,
-        resource=_resource(claims.get("aud"), resource, frozenset(audiences)),
-        subject=verified.subject,
-        claims=claims,
-        original_client_id=None,
-    )
-    return access
 
 
 class _Refused(AuthenticationError):  # type: ignore[misc, unused-ignore]

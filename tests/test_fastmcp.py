@@ -316,6 +316,22 @@ def test_malformed_credentials_and_two_headers_are_400_at_the_mcp_endpoint(
     assert httpx.get(running.base + "/health", headers={"Authorization": "Bearer a b"}).status_code == 200
 
 
+def test_the_header_rules_hold_under_a_mount() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+    from starlette.testclient import TestClient
+
+    resource = "https://mcp.test/api/mcp"
+    auth = FastMCPTokenVerifier(JWTVerifier(KEYS, audience=resource), base_url="https://mcp.test/api")
+    inner = notes_server(auth).http_app(path="/mcp")
+    outer = Starlette(routes=[Mount("/api", app=inner)], lifespan=inner.lifespan)
+    with TestClient(outer, base_url="https://mcp.test") as http:
+        headers = {**ACCEPT, "Authorization": "Bearer a b"}
+        assert http.post("/api/mcp", json=INITIALIZE, headers=headers).status_code == 400
+        headers["Authorization"] = "Bearer " + token_for(resource)
+        assert http.post("/api/mcp", json=INITIALIZE, headers=headers).status_code == 200
+
+
 def test_hostile_credentials_are_401_never_a_500(served: Callable[..., Running]) -> None:
     running = served()
     for name, value in hostile_credentials(KEY, running.resource).items():

@@ -72,10 +72,15 @@ class Gate:
     conventions: TokenConventions
     role_claims: tuple[RoleClaim, ...]
     log: logging.Logger
+    read_roles: bool = True
 
     @classmethod
-    def build(cls, verifier: BearerVerifier, role_claims: Iterable[RoleClaim] | None, logger: str) -> Gate:
+    def build(cls, verifier: BearerVerifier, role_claims: Iterable[RoleClaim] | None, logger: str,
+              *, read_roles: bool = True) -> Gate:
         """Check the verifier (an audience is required) and the role claims, once.
+
+        ``read_roles=False``: :meth:`view` leaves ``roles`` empty, for a face whose
+        framework reads roles from the claims itself (FastMCP's ``require_roles``).
 
         Raises:
             TypeError: ``verifier`` is not a verifier, or ``role_claims`` is malformed.
@@ -84,7 +89,7 @@ class Gate:
         audiences = require_audience(verifier)
         conventions = conventions_of(verifier)
         claims = conventions.role_claims if role_claims is None else role_claims_option(role_claims)
-        return cls(verifier, audiences, conventions, claims, logging.getLogger(logger))
+        return cls(verifier, audiences, conventions, claims, logging.getLogger(logger), read_roles)
 
     def credentials(self, values: Sequence[str], needed: tuple[str, ...] = ()) -> str | Refusal:
         """The Bearer token of a request's ``Authorization`` header values, or its refusal."""
@@ -115,8 +120,8 @@ class Gate:
     def view(self, claims: dict[str, Any], token: str) -> VerifiedToken:
         """The :class:`VerifiedToken` of verified ``claims``: scopes and roles read once."""
         conventions = self.conventions
-        return VerifiedToken(claims, conventions.scopes(claims), conventions.roles(claims, self.role_claims),
-                             token)
+        roles = conventions.roles(claims, self.role_claims) if self.read_roles else frozenset()
+        return VerifiedToken(claims, conventions.scopes(claims), roles, token)
 
     def roles(self, claims: Mapping[str, Any]) -> frozenset[str]:
         """The roles ``claims`` grant under this gate's role claims."""

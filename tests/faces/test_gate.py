@@ -26,13 +26,15 @@ def test_credentials_no_token_malformed_two_headers() -> None:
     assert GATE.credentials(["Bearer a", "Bearer a"]).status == 400  # type: ignore[union-attr]
 
 
-def test_verify_reads_scopes_and_roles_once_and_refuses_with_a_reason() -> None:
+def test_verify_reads_scopes_and_roles_and_refuses_with_a_reason(caplog: pytest.LogCaptureFixture) -> None:
     token = KEY.token({"aud": "api", "scope": "a b", "realm_access": {"roles": ["admin"]}})
     verified = asyncio.run(GATE.verify(token))
     assert not isinstance(verified, Refusal)
     assert verified.scopes == {"a", "b"} and verified.roles == {"admin"} and verified.token == token
-    refused = asyncio.run(GATE.verify(KEY.token({"aud": "other"})))
+    with caplog.at_level(logging.INFO, "test"):
+        refused = asyncio.run(GATE.verify(KEY.token({"aud": "other"})))
     assert refused == Refusal(401, "invalid_token", "the token was not issued for this resource")
+    assert "refused a Bearer token: InvalidAudience" in caplog.text  # the full reason, for operators
 
 
 def test_a_verifier_bug_is_a_401_and_logged(caplog: pytest.LogCaptureFixture) -> None:
