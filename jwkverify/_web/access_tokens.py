@@ -22,6 +22,7 @@ from .token import VerifiedToken
 __all__ = ["SharedAccessTokens", "access_token_fields", "expiry", "resource_of"]
 
 _SET = object.__setattr__
+_IMMUTABLE = frozenset((str, int, float, bool, type(None)))
 
 
 def expiry(exp: object) -> int | None:
@@ -72,17 +73,19 @@ class SharedAccessTokens:
 
     Every value is made here with its field's type, so validating it again is work
     for nothing: an instance is put together as pydantic's ``model_construct`` does
-    (its fields, the set of fields given), in a few steps instead of a generic loop.
-    Made once at construction, a probe checks that this gives exactly what validation
-    gives; if a future pydantic (or a subclass with more fields or validators) differs,
-    every instance is validated instead.
+    (its fields, the set of fields given, the defaults of the others), in a few steps
+    instead of a generic loop. Made once at construction, a probe checks that this
+    gives exactly what validation gives, and takes the defaults of the fields not given
+    (FastMCP's ``original_client_id``) when each is immutable (``None``, a string, a
+    number); if a future pydantic (or a subclass with validators, or a mutable default)
+    differs, every instance is validated instead.
 
     Raises:
         ImportError: pydantic is not installed (it comes with the MCP SDK).
     """
 
-    __slots__ = ("_audiences", "_claims", "_conventions", "_direct", "_model", "_resource", "_subject",
-                 "_validate")
+    __slots__ = ("_audiences", "_claims", "_conventions", "_defaults", "_direct", "_model", "_resource",
+                 "_subject", "_validate")
 
     def __init__(self, cls: Any, *, resource: str | None = None, audiences: Iterable[str] = (),
                  conventions: TokenConventions = DEFAULT_CONVENTIONS) -> None:
@@ -101,6 +104,7 @@ class SharedAccessTokens:
         self._resource = resource
         self._audiences = frozenset(audiences)
         self._conventions = conventions
+        self._defaults: dict[str, Any] = {}
         self._direct = self._probe()
 
     def __call__(self, verified: VerifiedToken) -> Any:
@@ -130,7 +134,7 @@ class SharedAccessTokens:
             return self._construct(values)
         validated = dict(values, scopes=scopes)
         if self._claims:
-            validated["claims"] = None  # set below, without the copy validation would make
+            validated["claims"] = {}  # set below, without the copy validation would make
         made = self._validate(validated)
         stored = vars(made)  # a frozen model's fields, set once here before anyone sees it
         stored["scopes"] = values["scopes"]  # the read-only list (validation made a plain copy)
@@ -140,8 +144,11 @@ class SharedAccessTokens:
 
     def _construct(self, values: dict[str, Any]) -> Any:
         made = self._model.__new__(self._model)
+        given = set(values)
+        if self._defaults:
+            values.update(self._defaults)
         _SET(made, "__dict__", values)
-        _SET(made, "__pydantic_fields_set__", set(values))
+        _SET(made, "__pydantic_fields_set__", given)
         _SET(made, "__pydantic_extra__", None)
         _SET(made, "__pydantic_private__", None)
         return made
@@ -155,7 +162,12 @@ class SharedAccessTokens:
         if self._claims:
             values["claims"] = {"sub": "u"}
         try:
-            checked, direct = self._validate(dict(values)), self._construct(dict(values))
+            checked = self._validate(dict(values))
+            defaults = {name: value for name, value in vars(checked).items() if name not in values}
+            if not all(type(value) in _IMMUTABLE for value in defaults.values()):
+                return False  # a mutable default would be shared by every instance: validate each
+            self._defaults = defaults
+            direct = self._construct(dict(values))
             return bool(vars(direct) == vars(checked) and direct.model_fields_set == checked.model_fields_set
                     and direct.model_dump() == checked.model_dump()
                     and direct.__pydantic_extra__ == checked.__pydantic_extra__
