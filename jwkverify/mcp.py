@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["MCPTokenVerifier", "access_token", "protect_mcp_app", "request_token"]
 
 _INSTALL_HINT = 'the MCP adapter needs the MCP SDK: pip install "jwkverify[mcp]"'
+_NOT_FASTMCP = ("MCPTokenVerifier is the official MCP SDK's TokenVerifier (MCPServer(token_verifier=...)); "
+                "for FastMCP(auth=...) or RemoteAuthProvider(token_verifier=...) use "
+                "jwkverify.fastmcp.FastMCPTokenVerifier(verifier, base_url=...) "
+                '(pip install "jwkverify[fastmcp]")')
 
 
 def _access_token_class() -> Any:
@@ -93,6 +97,22 @@ class MCPTokenVerifier:
         if self._core.observer is not None:
             self._core.report("accepted", None)
         return access
+
+    def get_middleware(self) -> list[Any]:
+        """What ``FastMCP(auth=...)`` asks its auth first: this is the SDK's verifier, not FastMCP's.
+
+        Raises:
+            TypeError: always; FastMCP takes :class:`jwkverify.fastmcp.FastMCPTokenVerifier`.
+        """
+        raise TypeError(_NOT_FASTMCP)
+
+    def get_routes(self, mcp_path: str | None = None) -> list[Any]:
+        """As :meth:`get_middleware`.
+
+        Raises:
+            TypeError: always.
+        """
+        raise TypeError(_NOT_FASTMCP)
 
 
 def access_token(verified: VerifiedToken, *, resource: str | None = None,

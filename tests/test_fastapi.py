@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
+import bad_inputs
 import pytest
 from frameworks import MALFORMED, claims_for, hostile_credentials, require
 
@@ -111,6 +112,15 @@ def test_the_challenge_leads_to_the_metadata_document(client: Client) -> None:
         assert response.json() == {"resource": RESOURCE, "authorization_servers": ["https://issuer.test"],
                                    "bearer_methods_supported": ["header"], "scopes_supported": ["notes:read"]}
         assert response.headers["access-control-allow-origin"] == "*"
+        head = http.head(path)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-length"] == response.headers["content-length"]
+    assert http.post("/.well-known/oauth-protected-resource").status_code == 405
+    without_servers = BearerAuth(JWTVerifier(KEYS, audience=RESOURCE), resource=RESOURCE)
+    app = FastAPI()
+    app.include_router(without_servers.router)
+    document = TestClient(app).get("/.well-known/oauth-protected-resource/notes").json()
+    assert document == {"resource": RESOURCE, "bearer_methods_supported": ["header"]}  # RFC 9728 §2
 
 
 def test_a_valid_token_gives_the_endpoint_the_verified_token(client: Client) -> None:
@@ -207,6 +217,66 @@ def test_a_verifier_crash_is_401_and_a_down_key_set_is_503_with_retry_after(clie
         assert http.get("/me", headers=bearer(token_for())).status_code == 200
     finally:
         jwks.close()
+
+
+def test_the_bad_inputs_every_face_refuses_get_the_same_answers(client: Client) -> None:
+    http = client()
+    for case, value, status in bad_inputs.cases(KEY, claims_for(RESOURCE)):
+        response = http.get("/me", headers={"Authorization": value})
+        assert response.status_code == status, case
+        assert "Traceback" not in response.text, case
+    crashing = client(bad_inputs.CrashingVerifier(RESOURCE))
+    assert crashing.get("/me", headers=bearer(token_for())).status_code == 401
+
+
+def test_the_verified_token_is_built_once_per_cached_token_and_read_only() -> None:
+    seen: list[VerifiedToken] = []
+    auth = BearerAuth(JWTVerifier(KEYS, audience=RESOURCE, cache_size=8), resource=RESOURCE)
+    app = FastAPI()
+
+    @app.get("/claims")
+    async def claims(token: Annotated[VerifiedToken, Depends(auth)]) -> dict[str, Any]:
+        seen.append(token)
+        with pytest.raises(TypeError, match="read-only"):
+            token.claims["roles"].append("admin")
+        return dict(token.claims)
+
+    http = TestClient(app, base_url="https://api.test")
+    headers = bearer(token_for(roles=["editor"]))
+    assert http.get("/claims", headers=headers).json()["roles"] == ["editor"]
+    assert http.get("/claims", headers=headers).json()["roles"] == ["editor"]  # the handler changed nothing
+    assert seen[0] is seen[1]  # shared while the verifier caches the token
+
+
+def test_the_observer_hears_each_decided_request_once(client: Client) -> None:
+    from jwkverify.observe import Counters
+
+    counters = Counters()
+    http = client(observer=counters, required_roles=["staff"])
+    staff = token_for(roles=["staff"])
+    assert http.get("/me", headers=bearer(staff)).status_code == 200
+    assert http.get("/me").status_code == 401
+    assert http.get("/me", headers={"Authorization": "Bearer a b"}).status_code == 400
+    assert http.get("/me", headers=bearer(token_for(exp=1))).status_code == 401
+    assert http.post("/notes", headers=bearer(staff)).status_code == 403
+    assert http.get("/me", headers=bearer(token_for())).status_code == 403
+    assert http.get("/health").status_code == 200  # an open operation: not decided here
+    assert dict(counters.snapshot().verdicts) == {
+        ("accepted", None): 1, ("no_credentials", None): 1, ("invalid_request", None): 1,
+        ("invalid_token", "expired_token"): 1, ("insufficient_scope", None): 1,
+        ("insufficient_role", None): 1}
+
+
+def test_a_security_scope_that_is_no_scope_name_is_a_clear_error() -> None:
+    auth = BearerAuth(JWTVerifier(KEYS, audience=RESOURCE), resource=RESOURCE)
+    app = FastAPI()
+
+    @app.get("/x")
+    async def x(token: Annotated[VerifiedToken, Security(auth, scopes=["two words"])]) -> str:
+        return ""
+
+    with pytest.raises(ValueError, match=r"Security\(scopes=...\): 'two words' is not a scope name"):
+        TestClient(app, base_url="https://api.test").get("/x", headers=bearer(token_for()))
 
 
 def test_verification_never_blocks_the_event_loop(client: Client) -> None:

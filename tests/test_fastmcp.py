@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import bad_inputs
 import pytest
 from frameworks import MALFORMED, claims_for, hostile_credentials, require
 
@@ -206,6 +207,40 @@ def test_roles_for_fastmcps_require_roles() -> None:
         auth.require_roles()  # FastMCP's rule: a check with no role would admit anyone
 
 
+def test_the_access_token_is_built_once_per_cached_token_and_read_only() -> None:
+    from pydantic import ValidationError
+
+    cached = adapter(JWTVerifier(KEYS, issuer=ISSUER, audience=RESOURCE, cache_size=8))
+    token = token_for(RESOURCE, scope="a b", roles=["editor"])
+    first = verify(cached, token)
+    assert first is not None and verify(cached, token) is first  # shared while the verifier caches it
+    assert isinstance(first, AccessToken) and first.original_client_id is None
+    with pytest.raises(ValidationError):
+        first.client_id = "mallory"
+    with pytest.raises(TypeError):
+        first.scopes.append("admin")
+    with pytest.raises(TypeError):
+        first.claims["roles"].append("admin")
+    assert verify(cached, token).claims["roles"] == ["editor"]  # type: ignore[union-attr]
+    uncached = adapter()  # no token cache: a new one each time, equal
+    assert verify(uncached, token) is not verify(uncached, token)
+    assert verify(uncached, token).model_dump() == first.model_dump()  # type: ignore[union-attr]
+
+
+def test_the_observer_hears_each_verify_token() -> None:
+    from jwkverify.observe import Counters
+
+    counters = Counters()
+    auth = adapter(observer=counters, required_scopes=["notes:write"])
+    assert verify(auth, token_for(RESOURCE)) is not None  # a missing scope is accepted here
+    assert verify(auth, token_for(RESOURCE, exp=1)) is None
+    assert verify(auth, "not.a.jwt") is None
+    assert dict(counters.snapshot().verdicts) == {
+        ("accepted", None): 1, ("invalid_token", "expired_token"): 1, ("invalid_token", "malformed_token"): 1}
+    with pytest.raises(TypeError, match="observer"):
+        adapter(observer=object())
+
+
 def test_the_module_names_the_extra_to_install_and_jwkverify_never_imports_fastmcp() -> None:
     code = ("import sys; sys.modules['fastmcp'] = None\n"
             "try:\n    import jwkverify.fastmcp\nexcept ImportError as exc:\n    print(exc)")
@@ -316,6 +351,22 @@ def test_malformed_credentials_and_two_headers_are_400_at_the_mcp_endpoint(
     assert httpx.get(running.base + "/health", headers={"Authorization": "Bearer a b"}).status_code == 200
 
 
+def test_the_bad_inputs_every_face_refuses_get_the_same_answers() -> None:
+    from starlette.testclient import TestClient
+
+    for verifier in (JWTVerifier(KEYS, issuer=ISSUER, audience=RESOURCE),
+                     bad_inputs.CrashingVerifier(RESOURCE)):
+        auth = FastMCPTokenVerifier(verifier, base_url="https://mcp.test")
+        with TestClient(notes_server(auth).http_app(path="/mcp"), base_url="https://mcp.test") as http:
+            cases = bad_inputs.cases(KEY, claims_for(RESOURCE))
+            if isinstance(verifier, bad_inputs.CrashingVerifier):
+                cases = [("crashing verifier", "Bearer " + token_for(RESOURCE), 401)]
+            for case, value, status in cases:
+                response = http.post("/mcp", json=INITIALIZE, headers={**ACCEPT, "Authorization": value})
+                assert response.status_code == status, case
+                assert "Traceback" not in response.text, case
+
+
 def test_the_header_rules_hold_under_a_mount() -> None:
     from starlette.applications import Starlette
     from starlette.routing import Mount
@@ -352,7 +403,7 @@ def test_a_refused_token_is_401_saying_why(served: Callable[..., Running]) -> No
     assert response.json() == challenge
 
 
-def test_a_missing_required_scope_is_fastmcps_403_insufficient_scope(served: Callable[..., Running]) -> None:
+def test_a_missing_required_scope_is_403_insufficient_scope(served: Callable[..., Running]) -> None:
     running = served(required_scopes=["notes:write"])
     response = running.post("Bearer " + token_for(running.resource))
     assert response.status_code == 403
@@ -360,6 +411,67 @@ def test_a_missing_required_scope_is_fastmcps_403_insufficient_scope(served: Cal
     assert challenge["error"] == "insufficient_scope" and challenge["scope"] == "notes:write"
     writer = token_for(running.resource, scope="notes:read notes:write")
     assert running.call(writer, "whoami").data["scopes"] == ["notes:read", "notes:write"]
+
+
+def test_the_observer_hears_each_request_at_the_mcp_endpoint_once(served: Callable[..., Running]) -> None:
+    from jwkverify.observe import Counters
+
+    counters = Counters()
+    running = served(observer=counters, required_scopes=["notes:read"])
+    valid = "Bearer " + token_for(running.resource)
+    assert running.post(valid).status_code == 200
+    assert running.post().status_code == 401
+    assert running.post("Bearer a b").status_code == 400
+    assert running.post("Bearer " + token_for("https://other.test/mcp")).status_code == 401
+    assert running.post("Bearer " + token_for(running.resource, scope="profile")).status_code == 403
+    # Away from the MCP endpoint the request is not decided here: nothing is reported.
+    assert httpx.get(running.base + "/health", headers={"Authorization": valid}).status_code == 200
+    assert httpx.get(running.base + "/health", headers={"Authorization": "Bearer a b"}).status_code == 200
+    assert dict(counters.snapshot().verdicts) == {
+        ("accepted", None): 1, ("no_credentials", None): 1, ("invalid_request", None): 1,
+        ("invalid_token", "invalid_audience"): 1, ("insufficient_scope", None): 1}
+
+
+def test_a_custom_route_sees_the_user_of_a_valid_token() -> None:
+    from starlette.testclient import TestClient
+
+    auth = FastMCPTokenVerifier(JWTVerifier(KEYS, audience=RESOURCE, cache_size=8),
+                                base_url="https://mcp.test")
+    server = FastMCP("notes", auth=auth)
+
+    @server.custom_route("/me", methods=["GET"])
+    async def me(request: Request) -> PlainTextResponse:
+        user = request.scope.get("user")
+        return PlainTextResponse(getattr(getattr(user, "access_token", None), "subject", None) or "anonymous")
+
+    with TestClient(server.http_app(path="/mcp"), base_url="https://mcp.test") as http:
+        assert http.get("/me", headers={"Authorization": "Bearer " + token_for(RESOURCE)}).text == "alice"
+        assert http.get("/me", headers={"Authorization": "Bearer " + token_for(RESOURCE, exp=1)}).text \
+            == "anonymous"
+        assert http.get("/me").text == "anonymous"
+
+
+def test_inside_remote_auth_provider_a_missing_scope_is_fastmcps_403() -> None:
+    from starlette.testclient import TestClient
+
+    auth = FastMCPTokenVerifier(JWTVerifier(KEYS, audience=RESOURCE), required_scopes=["notes:write"])
+    provider = RemoteAuthProvider(token_verifier=auth, authorization_servers=[ISSUER],  # type: ignore[list-item]
+                                  base_url="https://mcp.test")
+    with TestClient(notes_server(provider).http_app(path="/mcp"), base_url="https://mcp.test") as http:
+        headers = {**ACCEPT, "Authorization": "Bearer " + token_for(RESOURCE)}
+        response = http.post("/mcp", json=INITIALIZE, headers=headers)
+        assert response.status_code == 403
+        challenge = parse_challenge(response.headers["www-authenticate"])[1]
+        assert challenge["error"] == "insufficient_scope"
+        assert challenge["resource_metadata"] == "https://mcp.test/.well-known/oauth-protected-resource/mcp"
+
+
+def test_the_mcp_sdk_adapter_in_fastmcp_is_a_type_error_naming_this_one() -> None:
+    from jwkverify.mcp import MCPTokenVerifier
+
+    server = FastMCP("notes", auth=MCPTokenVerifier(JWTVerifier(KEYS, audience=RESOURCE)))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"jwkverify\.fastmcp\.FastMCPTokenVerifier"):
+        server.http_app(path="/mcp")
 
 
 def test_a_verifier_crash_is_401_not_500(served: Callable[..., Running]) -> None:
