@@ -106,21 +106,23 @@ def mcp_first_seen(case: Any) -> dict[str, Any]:
 
 
 def interleaved(case: Any, rounds: int = 11) -> list[dict[str, Any]]:
-    """Each face's overhead from the rows of ``test_server.py``, timed in turns.
+    """Each face's overhead from the rows of ``test_server.py`` and ``test_frameworks.py``, timed in turns.
 
     A first-seen overhead is a few µs on top of a ~20 µs verify, so the drift of a shared
     machine between two separately timed rows can be as large as the overhead itself.
     Here every row involved is timed once per round, in turn, and each keeps its least
     disturbed round: the differences of those minima are the overheads.
     """
+    import test_frameworks
+    import test_server
     from bench_server import JWKSServer
     from report_server import OVERHEADS
-    from test_server import build_row
 
     names = sorted({name for _, row, minus, _ in OVERHEADS for name in (row, *minus)
                     if "RemoteJWKSet" not in name})
     with JWKSServer() as server:
-        calls = {name: build_row(name, case, server) for name in names}
+        calls = {name: (test_frameworks if name in test_frameworks.NAMES else test_server).build_row(
+            name, case, server) for name in names}
         fastest = dict.fromkeys(names, float("inf"))
         for _ in range(rounds):
             for name, call in calls.items():

@@ -1,121 +1,87 @@
-"""The framework faces per request: FastMCP's ``verify_token`` and a FastAPI request, side by side.
+"""The framework faces per request (issues 14 and 16): FastMCP's ``verify_token`` and a FastAPI request.
 
-- ``fastmcp first-seen``: ``verify_token`` of an RS256-2048 token through
-  :class:`~jwkverify.fastmcp.FastMCPTokenVerifier` (the token cache off, so every call
-  verifies the signature: what a token seen for the first time costs), against
-  FastMCP's own ``JWTVerifier`` (``jwks_uri``: the same 10-key set from the same loopback
-  server, fetched once before timing) and the core ``JWTVerifier.verify`` under it.
-- ``fastmcp repeated``: the same with ``cache_size=1024`` and one token again and again
-  (an agent's token on every tool call): the adapter against the core's cache hit.
-- ``fastapi``: one in-process request (the ASGI app called directly, no HTTP client)
-  to an endpoint behind ``Security(auth, scopes=[...])`` with a repeated token, against
-  the same endpoint behind an empty ``Security`` dependency: the difference is what
-  :class:`~jwkverify.fastapi.BearerAuth` adds per request.
+Rows of the server group (``test_server.py``), timed side by side with it in one run,
+RS256-2048 against the same local 10-key set, and read by the report's server section:
 
-The coroutines are driven by hand (``send(None)``): on these hot paths nothing waits
-for I/O, so no event loop's scheduling is timed, for either side. Every column is
-checked first: right claims (or the endpoint's answer), and refusals. (No ``from
-__future__ import annotations``: FastAPI reads the endpoint's annotations at run time.)
+- ``FastMCPTokenVerifier``: ``verify_token`` through
+  :class:`~jwkverify.fastmcp.FastMCPTokenVerifier`, *repeated* (``cache_size=1024``, one
+  token again and again, as an agent sends it on every tool call: the whole call against
+  the budget) and *first-seen* (the cache off: against the core's ``verify`` of the same
+  token, ``core verify, first-seen``). FastMCP's own ``JWTVerifier`` is a row of
+  ``test_server.py`` (``FastMCP JWTVerifier, first-seen``): the report divides.
+- ``FastAPI``: one in-process request (the ASGI app called directly, no HTTP client) to
+  an endpoint behind ``Security(auth, scopes=[...])``, against the same endpoint behind
+  an empty ``Security`` dependency (repeated token) and behind a dependency that awaits
+  ``verifier.verify_async`` itself (first-seen): the differences are what
+  :class:`~jwkverify.fastapi.BearerAuth` adds per request. (Not the core's ``verify``
+  alone for first-seen: after an RSA verify FastAPI's own request handling runs about
+  10 µs slower, the processor's caches being cold, whoever calls the verify.)
+
+Coroutines are driven by hand (:func:`bench_faces.run`): on these paths nothing waits
+for I/O, so no event loop's scheduling is timed. Every row is checked before it is
+timed: the ``AccessToken`` (claims, subject, scopes) or the endpoint's answer, and
+refusals. (No ``from __future__ import annotations``: FastAPI reads the endpoint's
+annotations at run time.)
 """
 
-import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pytest
-from bench_server import JWKSServer, jwks_path
+from bench_faces import run, warm
+from bench_server import JWKSServer
 from bench_tokens import AUDIENCE, ISSUER, Case
 
-from jwkverify import JWKSet, JWTVerifier, RemoteJWKSet
+from jwkverify import JWKSet, JWTVerifier
 
 LABEL = "RS256-2048"
+SCOPE = "mcp:tools"  # one of the bench token's scopes: every face checks it
+CACHE = 1024
+
+#: (row, what it is): the report prints them after test_server.py's rows.
+ROWS: tuple[tuple[str, str], ...] = (
+    ("FastMCPTokenVerifier, repeated", "jwkverify.fastmcp's verify_token, FastMCP's AccessToken reused"),
+    ("FastMCPTokenVerifier, first-seen", "the same, no cache"),
+    ("FastAPI, empty Security dependency", "an in-process request to an endpoint behind Security(empty)"),
+    ("FastAPI BearerAuth, repeated", "the same endpoint behind Security(BearerAuth, scopes=[...])"),
+    ("FastAPI, verify_async by hand, first-seen",
+     "behind a dependency that awaits verifier.verify_async(the header's token), no cache"),
+    ("FastAPI BearerAuth, first-seen", "Security(BearerAuth, scopes=[...]), no cache"),
+)
+NAMES = tuple(name for name, _ in ROWS)
 
 
-def drive(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    """The result of a coroutine that never suspends (the hot paths here), without a loop."""
-    try:
-        coroutine.send(None)
-    except StopIteration as done:
-        return done.value
-    coroutine.close()
-    raise AssertionError("the coroutine waited for something: not a hot path")
+def _verifier(case: Case, cache: int) -> JWTVerifier:
+    return JWTVerifier(JWKSet.from_json(case.jwks_json), algorithms=[case.alg], issuer=ISSUER,
+                       audience=AUDIENCE, cache_size=cache)
 
 
-def remote_keys(server: JWKSServer) -> RemoteJWKSet:
-    remote = RemoteJWKSet(server.url(jwks_path(LABEL)), allow_http=True)
-    remote.refresh()
-    return remote
-
-
-# -- FastMCP ---------------------------------------------------------------------------------------
-
-
-def fastmcp_columns(case: Case, server: JWKSServer, cache_size: int) -> dict[str, Callable[[str], Any]]:
+def fastmcp_row(case: Case, cache: int) -> Callable[[], Any]:
+    """``FastMCPTokenVerifier.verify_token`` of the bench token, checked."""
     pytest.importorskip("fastmcp", reason='pip install "jwkverify[fastmcp-test]"')
-    from fastmcp.server.auth.providers.jwt import JWTVerifier as FastMCPJWTVerifier
+    from fastmcp.server.auth import AccessToken
 
     from jwkverify.fastmcp import FastMCPTokenVerifier
 
-    core = JWTVerifier(remote_keys(server), algorithms=[case.alg], issuer=ISSUER, audience=AUDIENCE,
-                       cache_size=cache_size)
-    ours = FastMCPTokenVerifier(
-        JWTVerifier(remote_keys(server), algorithms=[case.alg], issuer=ISSUER, audience=AUDIENCE,
-                    cache_size=cache_size))
-    theirs = FastMCPJWTVerifier(jwks_uri=server.url(jwks_path(LABEL)), issuer=ISSUER, audience=AUDIENCE,
-                                algorithm=case.alg)
-    assert asyncio.run(theirs.verify_token(case.token)) is not None  # fetches its key set, once
-    return {
-        "jwkverify verify": core.verify,
-        "FastMCPTokenVerifier": lambda token: drive(ours.verify_token(token)),
-        "FastMCP JWTVerifier": lambda token: drive(theirs.verify_token(token)),
-    }
-
-
-def check_fastmcp(name: str, call: Callable[[str], Any], case: Case) -> None:
-    if name == "jwkverify verify":
-        assert call(case.token) == case.claims
-        return
-    access = call(case.token)
-    assert access is not None and access.claims == case.claims and access.subject == case.claims["sub"]
+    adapter = FastMCPTokenVerifier(_verifier(case, cache), resource=AUDIENCE, required_scopes=[SCOPE])
+    access = warm(adapter, case.token)
+    assert isinstance(access, AccessToken) and access.claims == case.claims
+    assert access.subject == case.claims["sub"] and access.client_id == case.claims["client_id"]
     assert sorted(access.scopes) == sorted(case.claims["scope"].split())
+    assert (warm(adapter, case.token) is access) is bool(cache)  # reused only while cached
     for what, token in {"tampered": case.tampered, **case.refused}.items():
-        assert call(token) is None, f"{name} accepted a token that is {what}"
+        assert warm(adapter, token) is None, f"FastMCPTokenVerifier accepted a token that is {what}"
+    token = case.token
+    return lambda: run(adapter.verify_token(token))
 
 
-@pytest.mark.parametrize("column", ["jwkverify verify", "FastMCPTokenVerifier", "FastMCP JWTVerifier"])
-@pytest.mark.parametrize("mode", ["first-seen", "repeated"])
-def test_fastmcp_verify_token(benchmark: Any, cases: dict[str, Case], jwks_server: JWKSServer,
-                              mode: str, column: str) -> None:
-    case = cases[LABEL]
-    call = fastmcp_columns(case, jwks_server, 1024 if mode == "repeated" else 0)[column]
-    check_fastmcp(column, call, case)
-    benchmark.group = f"fastmcp verify_token {LABEL}, {mode} token"
-    benchmark.extra_info.update(kind="fastmcp", mode=mode, column=column)
-    benchmark(call, case.token)
-
-
-# -- FastAPI ---------------------------------------------------------------------------------------
-
-
-def fastapi_request(case: Case, column: str) -> Callable[[dict[str, Any]], tuple[int, bytes]]:
-    """One in-process request to ``GET /notes`` of an app whose only difference is the dependency."""
-    pytest.importorskip("fastapi", reason='pip install "jwkverify[fastapi-test]"')
+def fastapi_request(case: Case, dependency: Any) -> Callable[[dict[str, Any]], tuple[int, bytes]]:
+    """One in-process request to ``GET /notes`` of an app whose endpoint depends on ``dependency``."""
     from fastapi import FastAPI, Security
-    from fastapi.security import SecurityScopes
 
-    from jwkverify.fastapi import BearerAuth
-
-    verifier = JWTVerifier(JWKSet.from_json(case.jwks_json), algorithms=[case.alg], issuer=ISSUER,
-                           audience=AUDIENCE, cache_size=1024)
-    auth = BearerAuth(verifier, resource=AUDIENCE)
-
-    async def empty(security_scopes: SecurityScopes) -> str:
-        return case.claims["sub"]
-
-    dependency = auth if column == "BearerAuth" else empty
     app = FastAPI()
 
-    async def notes(token: Annotated[Any, Security(dependency, scopes=["mcp:tools"])]) -> dict[str, bool]:
+    async def notes(token: Annotated[Any, Security(dependency, scopes=[SCOPE])]) -> dict[str, bool]:
         return {"ok": True}
 
     app.add_api_route("/notes", notes, methods=["GET"])
@@ -133,25 +99,51 @@ def fastapi_request(case: Case, column: str) -> Callable[[dict[str, Any]], tuple
                  "scheme": "https", "path": "/notes", "raw_path": b"/notes", "root_path": "",
                  "query_string": b"", "server": ("api.example.com", 443), "client": ("127.0.0.1", 5000),
                  **headers}
-        drive(app(scope, receive, send))
+        run(app(scope, receive, send))
         return answer[0], answer[1]
 
     return request
 
 
-@pytest.mark.parametrize("column", ["empty Security dependency", "BearerAuth"])
-def test_fastapi_request(benchmark: Any, cases: dict[str, Case], column: str) -> None:
-    case = cases[LABEL]
-    request = fastapi_request(case, column)
+def fastapi_row(case: Case, name: str) -> Callable[[], Any]:
+    """A checked, ready-to-time request of row ``name``."""
+    pytest.importorskip("fastapi", reason='pip install "jwkverify[fastapi-test]"')
+    from fastapi.security import SecurityScopes
+    from starlette.requests import Request
+
+    from jwkverify.fastapi import BearerAuth
+
+    verifier = _verifier(case, CACHE if "repeated" in name else 0)
+
+    async def empty(security_scopes: SecurityScopes) -> str:
+        return str(case.claims["sub"])
+
+    async def by_hand(request: Request, security_scopes: SecurityScopes) -> str:
+        claims = await verifier.verify_async(request.headers["authorization"][7:])
+        return str(claims["sub"])
+
+    auth = BearerAuth(verifier, resource=AUDIENCE) if "BearerAuth" in name else None
+    request = fastapi_request(case, auth or (by_hand if "by hand" in name else empty))
     with_token = {"headers": [(b"host", b"api.example.com"),
                               (b"authorization", b"Bearer " + case.token.encode())]}
     assert request(with_token) == (200, b'{"ok":true}')
-    if column == "BearerAuth":
+    if auth is not None:
         assert request({"headers": [(b"host", b"api.example.com")]})[0] == 401
-        tampered = {"headers": [(b"authorization", b"Bearer " + case.tampered.encode())]}
-        assert request(tampered)[0] == 401
-        for token in case.refused.values():
+        for token in (case.tampered, *case.refused.values()):
             assert request({"headers": [(b"authorization", b"Bearer " + token.encode())]})[0] == 401
-    benchmark.group = f"fastapi request {LABEL}, repeated token"
-    benchmark.extra_info.update(kind="fastapi", column=column)
-    benchmark(request, with_token)
+    return lambda: request(with_token)
+
+
+def build_row(name: str, case: Case, server: JWKSServer | None = None) -> Callable[[], Any]:
+    """The checked, ready-to-time callable of row ``name`` (``server``: as test_server.build_row's)."""
+    if name.startswith("FastMCPTokenVerifier"):
+        return fastmcp_row(case, CACHE if "repeated" in name else 0)
+    return fastapi_row(case, name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_frameworks(benchmark: Any, cases: dict[str, Case], name: str) -> None:
+    timed = build_row(name, cases[LABEL])
+    benchmark.group = f"server {LABEL}"  # side by side with test_server.py's rows
+    benchmark.extra_info.update(kind="server", algorithm=LABEL, row=name, column=name)
+    benchmark(timed)

@@ -116,7 +116,11 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
         """The request's verified token, or the ``HTTPException`` that refuses it."""
         core = self._core
         needed = self._scopes(security_scopes.scopes)
-        found = core.credentials(request.headers.getlist("authorization"), needed)
+        # The ASGI headers as they are (names lower case, as ASGI servers send them): building
+        # Starlette's Headers for one lookup would cost more than the rest of a cached request.
+        values = [value.decode("latin-1") for name, value in request.scope["headers"]
+                  if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization")]
+        found = core.credentials(values, needed)
         outcome = await core.verify_async(found) if isinstance(found, Credentials) else found
         if isinstance(outcome, VerifiedToken):
             refusal = core.authorize(outcome, needed, self._options.required_roles)

@@ -22,10 +22,11 @@ from ._web.access_tokens import SharedAccessTokens
 from ._web.answers import Answer
 from ._web.bearer import resource_problem
 from ._web.conventions import BearerVerifier, RoleClaim
-from ._web.credentials import BEARER, Credentials, read_credentials
+from ._web.credentials import Credentials, read_credentials
 from ._web.decision import BearerCore
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
+from ._web.token_verifier import AccessTokenVerifier
 from ._web.views import Derived
 
 try:
@@ -105,7 +106,8 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
         self._core = BearerCore(options, log=logging.getLogger(__name__))
         shared = SharedAccessTokens(AccessToken, resource=resource, audiences=options.audiences,
                                     conventions=options.conventions)
-        #: The AccessToken of each VerifiedToken, built once per cached token.
+        self._verify = AccessTokenVerifier(self._core, shared)
+        #: At the MCP endpoint (FastMCP(auth=...)): the AccessToken of each VerifiedToken, once per token.
         self._access: Derived[AccessToken] = Derived(shared, self._core.views.size)
 
     async def verify_token(self, token: str) -> AccessToken | None:
@@ -115,12 +117,8 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
         ``None`` too: FastMCP's own middleware, around a ``RemoteAuthProvider``, has no
         way to answer ``503``.
         """
-        core = self._core
-        verified = await core.verify_async(Credentials(BEARER, token))
-        if type(verified) is not VerifiedToken:
-            return None
-        core.authorize(verified, (), ())  # accepted: told to the observer
-        return self._access(verified)
+        access: AccessToken | None = await self._verify.verify_token(token)
+        return access
 
     def extract_roles(self, claims: dict[str, Any]) -> frozenset[str]:
         """The roles in ``claims``, read from ``role_claims``: the ``extract`` of FastMCP's ``require_roles``.

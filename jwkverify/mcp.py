@@ -23,7 +23,8 @@ from ._web.conventions import require_audience
 from ._web.decision import BearerCore
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
-from ._web.views import Derived, TokenViews
+from ._web.token_verifier import AccessTokenVerifier
+from ._web.views import Derived
 from .asgi import ASGIApp, BearerAuthMiddleware, Verifier
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class MCPTokenVerifier:
             the verifier (an audience is required).
     """
 
-    __slots__ = ("_core", "_tokens")
+    __slots__ = ("_verify",)
 
     def __init__(self, verifier: Verifier, *, resource: str | None = None,
                  observer: Observer | None = None) -> None:
@@ -81,21 +82,13 @@ class MCPTokenVerifier:
         if resource is not None and not isinstance(resource, str):
             raise TypeError("resource must be a str")
         options = BearerOptions.build(verifier, observer=observer)
-        self._core = BearerCore(options, log=logging.getLogger(__name__))
         shared = SharedAccessTokens(cls, resource=resource, audiences=options.audiences,
                                     conventions=options.conventions)
-        # The AccessToken is the view itself: built from the claims once per cached token.
-        self._tokens: TokenViews[Any] = TokenViews(verifier, shared.from_claims)
+        self._verify = AccessTokenVerifier(BearerCore(options, log=logging.getLogger(__name__)), shared)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The ``AccessToken`` for a valid ``token``, ``None`` for any refusal."""
-        try:
-            access: AccessToken = await self._tokens.verify_async(token)
-        except Exception as exc:  # the SDK turns an exception here into a 500
-            self._core.refused(exc)
-            return None
-        if self._core.observer is not None:
-            self._core.report("accepted", None)
+        access: AccessToken | None = await self._verify.verify_token(token)
         return access
 
     def get_middleware(self) -> list[Any]:

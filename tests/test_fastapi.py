@@ -183,6 +183,25 @@ def test_malformed_credentials_and_two_headers_are_400(client: Client) -> None:
         assert challenge(response)["error"] == "invalid_request"
 
 
+def test_header_names_are_matched_in_any_case() -> None:
+    import asyncio
+
+    from fastapi import HTTPException
+    from fastapi.security import SecurityScopes
+    from starlette.requests import Request
+
+    auth = BearerAuth(JWTVerifier(KEYS, audience=RESOURCE), resource=RESOURCE)
+    valid = ("Bearer " + token_for()).encode()
+
+    def call(*headers: tuple[bytes, bytes]) -> Any:
+        return asyncio.run(auth(Request({"type": "http", "headers": list(headers)}), SecurityScopes()))
+
+    assert call((b"Authorization", valid)).subject == "alice"  # a server that keeps the client's case
+    with pytest.raises(HTTPException) as two:
+        call((b"authorization", valid), (b"AUTHORIZATION", valid))
+    assert two.value.status_code == 400
+
+
 def test_hostile_credentials_are_401_never_a_500(client: Client) -> None:
     http = client()
     for name, value in hostile_credentials(KEY, RESOURCE).items():

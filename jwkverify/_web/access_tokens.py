@@ -12,7 +12,7 @@ read-only claims. Nothing here imports the SDK; pydantic is imported when a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .conventions import DEFAULT_CONVENTIONS, TokenConventions
@@ -23,6 +23,21 @@ __all__ = ["SharedAccessTokens", "access_token_fields", "expiry", "resource_of"]
 
 _SET = object.__setattr__
 _IMMUTABLE = frozenset((str, int, float, bool, type(None)))
+
+
+#: What a pydantic model instance stores, set by :meth:`SharedAccessTokens._construct`.
+_STORED = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+
+
+def _setter(model: type, name: str) -> Callable[[object, object], None]:
+    """The setter of slot ``name`` of ``model``'s instances: its descriptor's ``__set__`` (a third of
+    ``object.__setattr__``'s cost, which looks the descriptor up on each call), else that."""
+    for klass in model.__mro__[:-1]:  # not object's own __dict__
+        found = vars(klass).get(name)
+        if found is not None and callable(getattr(found, "__set__", None)):
+            setter: Callable[[object, object], None] = found.__set__
+            return setter
+    return lambda instance, value: _SET(instance, name, value)
 
 
 def expiry(exp: object) -> int | None:
@@ -85,7 +100,7 @@ class SharedAccessTokens:
     """
 
     __slots__ = ("_audiences", "_claims", "_conventions", "_defaults", "_direct", "_model", "_resource",
-                 "_subject", "_validate")
+                 "_setters", "_subject", "_validate")
 
     def __init__(self, cls: Any, *, resource: str | None = None, audiences: Iterable[str] = (),
                  conventions: TokenConventions = DEFAULT_CONVENTIONS) -> None:
@@ -105,6 +120,7 @@ class SharedAccessTokens:
         self._audiences = frozenset(audiences)
         self._conventions = conventions
         self._defaults: dict[str, Any] = {}
+        self._setters = tuple(_setter(model, name) for name in _STORED)
         self._direct = self._probe()
 
     def __call__(self, verified: VerifiedToken) -> Any:
@@ -143,14 +159,15 @@ class SharedAccessTokens:
         return made
 
     def _construct(self, values: dict[str, Any]) -> Any:
-        made = self._model.__new__(self._model)
+        made = object.__new__(self._model)  # a pydantic model defines no __new__ of its own
         given = set(values)
         if self._defaults:
             values.update(self._defaults)
-        _SET(made, "__dict__", values)
-        _SET(made, "__pydantic_fields_set__", given)
-        _SET(made, "__pydantic_extra__", None)
-        _SET(made, "__pydantic_private__", None)
+        stored, fields_set, extra, private = self._setters
+        stored(made, values)
+        fields_set(made, given)
+        extra(made, None)
+        private(made, None)
         return made
 
     def _probe(self) -> bool:
