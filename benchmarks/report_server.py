@@ -39,6 +39,8 @@ OVERHEADS: tuple[tuple[str, str, tuple[str, ...], float | None], ...] = (
      ("core verify, first-seen",), 3.0),
     ("FastAPI BearerAuth over an empty Security dependency, repeated token", "FastAPI BearerAuth, repeated",
      ("FastAPI, empty Security dependency",), 5.0),
+    ("for scale: the ASGI middleware around the same FastAPI app, repeated token",
+     "FastAPI, ASGI middleware around it, repeated", ("FastAPI, empty Security dependency",), None),
     ("FastAPI BearerAuth, first-seen, over a dependency calling verify_async by hand",
      "FastAPI BearerAuth, first-seen", ("FastAPI, verify_async by hand, first-seen",), 3.0),
     ("refusal, no credentials: 401 with the challenge", "ASGI refused, no credentials",
@@ -100,13 +102,25 @@ def server_section(data: Mapping[str, Any], profile: Path) -> str:
     peer_rows = [[name.removesuffix(", first-seen"), _us(medians[name]), ours.removesuffix(", first-seen"),
                   _us(medians[ours]), f"**{medians[name] / medians[ours]:.2f}x**", f"≥ {goal:g}x"]
                  for name, ours, goal in PEERS if name in medians and ours in medians]
+    run = data.get("server_run")
+    if run:  # merged by merge_server.py: these rows come from a run of their own
+        info = run
+        source = ("These rows come from a run of `test_server.py` and `test_frameworks.py` alone, "
+                  f"side by side ({run.get('datetime')}, commit {str(run.get('commit'))[:12]}"
+                  f"{' with changes' if run.get('dirty') else ''}), merged into the full run above by "
+                  "`merge_server.py`.")
+    else:
+        source = "These rows come from the same run as the sections above."
     parts = [
         "## Server hot path: a protected request per face (RS256-2048, 10-key set)",
         "",
+        source,
+        "",
         "Medians in µs on this machine only "
         f"({info.get('cpu_model', 'unknown CPU')}, {info.get('python', 'unknown Python')}); the budgets of",
-        "issue 16 are in µs. *Repeated*: `cache_size=1024` and the same token every time (an agent's token",
-        "on every tool call); the per-token view (`VerifiedToken`, the SDK's `AccessToken`) is reused.",
+        "issues 14 and 16 are in µs. *Repeated*: `cache_size=1024` and the same token every time (an",
+        "agent's token on every tool call); the per-token view (`VerifiedToken`, the SDK's or FastMCP's",
+        "`AccessToken`) is reused.",
         "*First-seen*: the cache off, so every call verifies the signature and builds the views. Requests",
         "are driven in process (no socket, no event loop: an ASGI call that awaits nothing real completes",
         "on its first step), so the rows are what each face adds, not a server's throughput.",
@@ -116,7 +130,9 @@ def server_section(data: Mapping[str, Any], profile: Path) -> str:
         "### What each face adds, against the budgets",
         "",
         "Overhead = the row minus the bare app (repeated) and minus the core's verify of the same token",
-        "(first-seen). The refusal rows show that a refused request costs about what an accepted one does.",
+        "(first-seen); for FastAPI, minus the same endpoint behind an empty `Security` dependency",
+        "(repeated) or behind one that awaits `verify_async` itself (first-seen). The refusal rows show",
+        "that a refused request costs about what an accepted one does.",
         "",
         _table(["overhead", "median", "budget", ""], budget_rows),
     ]
