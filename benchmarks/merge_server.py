@@ -19,15 +19,20 @@ from pathlib import Path
 from typing import Any
 
 
+def _is_server(bench: dict[str, Any]) -> bool:
+    return bool(bench.get("extra_info", {}).get("kind") == "server")
+
+
 def merge(full: dict[str, Any], server: dict[str, Any]) -> dict[str, Any]:
-    """``full`` with its server rows replaced by ``server``'s (which must have some)."""
-    rows = [bench for bench in server.get("benchmarks", [])
-            if bench.get("extra_info", {}).get("kind") == "server"]
+    """``full`` with its server rows replaced by ``server``'s (which must have some), where they were."""
+    rows = [bench for bench in server.get("benchmarks", []) if _is_server(bench)]
     if not rows:
         raise ValueError("the second file has no server rows (test_server.py, test_frameworks.py)")
-    kept = [bench for bench in full.get("benchmarks", [])
-            if bench.get("extra_info", {}).get("kind") != "server"]
-    merged = dict(full, benchmarks=kept + rows)
+    benchmarks = full.get("benchmarks", [])
+    at = next((index for index, bench in enumerate(benchmarks) if _is_server(bench)), len(benchmarks))
+    before = [bench for bench in benchmarks[:at] if not _is_server(bench)]
+    after = [bench for bench in benchmarks[at:] if not _is_server(bench)]
+    merged = dict(full, benchmarks=before + rows + after)
     machine = server.get("machine_info", {})
     merged["server_run"] = {
         "datetime": server.get("datetime"), "commit": server.get("commit_info", {}).get("id"),
