@@ -33,12 +33,9 @@ import pytest
 from bench_faces import run, warm
 from bench_server import JWKSServer
 from bench_tokens import AUDIENCE, ISSUER, Case
+from test_server import CACHE, LABEL, SCOPE
 
 from jwkverify import JWKSet, JWTVerifier
-
-LABEL = "RS256-2048"
-SCOPE = "mcp:tools"  # one of the bench token's scopes: every face checks it
-CACHE = 1024
 
 #: (row, what it is): the report prints them after test_server.py's rows.
 ROWS: tuple[tuple[str, str], ...] = (
