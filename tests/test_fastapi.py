@@ -338,6 +338,8 @@ def test_a_verifier_without_an_audience_and_bad_options_are_refused() -> None:
         BearerAuth(verifier, resource=RESOURCE, required_roles=[""])
     with pytest.raises(TypeError, match="role_claims"):
         BearerAuth(verifier, resource=RESOURCE, role_claims=[1])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="resource must be a str"):
+        BearerAuth(verifier, resource=None)  # type: ignore[arg-type]
     assert BearerAuth(verifier, resource=RESOURCE).metadata_url == METADATA
 
 

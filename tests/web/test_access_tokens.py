@@ -13,7 +13,7 @@ from mcp.server.auth.provider import AccessToken
 from pydantic import Field, ValidationError, field_validator
 
 from jwkverify import JWKSet, JWTVerifier
-from jwkverify._web.access_tokens import SharedAccessTokens, expiry, resource_of
+from jwkverify._web.access_tokens import SharedAccessTokens, _setter, expiry, resource_of
 from jwkverify._web.conventions import TokenConventions
 from jwkverify._web.frozen import ReadOnlyDict, ReadOnlyList
 from jwkverify._web.views import TokenViews
@@ -99,3 +99,16 @@ def test_expiry_and_resource_rules() -> None:
     assert resource_of(["x", "b"], None, frozenset({"b"})) == "b"
     assert resource_of(["x", 1], None, frozenset()) == "x"
     assert resource_of([], None, frozenset()) is None and resource_of(None, None, frozenset()) is None
+
+
+def test_a_slot_is_set_through_its_descriptor_or_else_setattr() -> None:
+    class Slotted:
+        __slots__ = ("value",)
+
+    class Plain:
+        pass
+
+    slotted, plain = Slotted(), Plain()
+    _setter(Slotted, "value")(slotted, 1)
+    _setter(Plain, "value")(plain, 2)  # no descriptor: object.__setattr__
+    assert slotted.value == 1 and plain.value == 2  # type: ignore[attr-defined]
