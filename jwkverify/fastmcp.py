@@ -159,7 +159,7 @@ class FastMCPTokenVerifier(TokenVerifier):  # type: ignore[misc, unused-ignore]
         return mcp_path is not None and path.rstrip("/") == mcp_path.rstrip("/")
 
 
-Authenticated = tuple[AuthCredentials, AuthenticatedUser]
+_Authenticated = tuple[AuthCredentials, AuthenticatedUser]
 
 
 class _Refused(AuthenticationError):  # type: ignore[misc, unused-ignore]
@@ -175,7 +175,7 @@ class _Backend(AuthenticationBackend):  # type: ignore[misc, unused-ignore]
         self._owner = owner
         self._core: BearerCore = owner._core
 
-    async def authenticate(self, conn: HTTPConnection) -> Authenticated | None:
+    async def authenticate(self, conn: HTTPConnection) -> _Authenticated | None:
         values = conn.headers.getlist("authorization")
         if not self._owner._guards(conn):
             return await self._quietly(values)
@@ -192,7 +192,7 @@ class _Backend(AuthenticationBackend):  # type: ignore[misc, unused-ignore]
             return None
         raise _Refused(outcome)
 
-    async def _quietly(self, values: list[str]) -> Authenticated | None:
+    async def _quietly(self, values: list[str]) -> _Authenticated | None:
         """Away from the MCP endpoint (a public custom route): a user if the token verifies, else
         ``None``, as FastMCP's own backend; the request is not decided here, so nothing is reported."""
         found = read_credentials(values)
@@ -204,7 +204,7 @@ class _Backend(AuthenticationBackend):  # type: ignore[misc, unused-ignore]
             return None
         return self._user(verified)
 
-    def _user(self, verified: VerifiedToken) -> Authenticated:
+    def _user(self, verified: VerifiedToken) -> _Authenticated:
         access = self._owner._access(verified)
         return AuthCredentials(access.scopes), AuthenticatedUser(access)
 
