@@ -1,4 +1,5 @@
-"""The server section of the report: ``test_server.py``'s rows, each face's overhead, the budgets.
+"""The server section of the report: the rows of ``test_server.py`` and ``test_frameworks.py``,
+each face's overhead, the budgets.
 
 Called by ``report.py``. The budgets of issue 16 are in microseconds, so this section
 quotes medians in µs (on the machine named at the top of the report) next to the
@@ -32,17 +33,30 @@ OVERHEADS: tuple[tuple[str, str, tuple[str, ...], float | None], ...] = (
      ("bare WSGI app", "core verify, first-seen"), 3.0),
     ("MCPTokenVerifier, first-seen, over the core's verify", "MCPTokenVerifier, first-seen",
      ("core verify, first-seen",), 3.0),
+    ("FastMCPTokenVerifier.verify_token, repeated token (whole call)", "FastMCPTokenVerifier, repeated",
+     (), 2.5),
+    ("FastMCPTokenVerifier, first-seen, over the core's verify", "FastMCPTokenVerifier, first-seen",
+     ("core verify, first-seen",), 3.0),
+    ("FastAPI BearerAuth over an empty Security dependency, repeated token", "FastAPI BearerAuth, repeated",
+     ("FastAPI, empty Security dependency",), 5.0),
+    ("for scale: the ASGI middleware around the same FastAPI app, repeated token",
+     "FastAPI, ASGI middleware around it, repeated", ("FastAPI, empty Security dependency",), None),
+    ("FastAPI BearerAuth, first-seen, over a dependency calling verify_async by hand",
+     "FastAPI BearerAuth, first-seen", ("FastAPI, verify_async by hand, first-seen",), 3.0),
     ("refusal, no credentials: 401 with the challenge", "ASGI refused, no credentials",
      ("bare ASGI app",), None),
     ("refusal, not a JWT: 401 invalid_token, over the core's refusal", "ASGI refused, not a JWT",
      ("bare ASGI app", "core verify, not a JWT"), None),
 )
 
-#: (peer row, goal): each peer's median ÷ MCPTokenVerifier's, first-seen.
-PEERS: tuple[tuple[str, float], ...] = (
-    ("FastMCP JWTVerifier, first-seen", 2.3),
-    ("FastMCP JWTVerifier jwks_uri, first-seen", 2.3),
-    ("PyJWT TokenVerifier, first-seen", 2.0),
+#: (peer row, our row, goal): the peer's median ÷ ours, first-seen token, both returning the same
+#: AccessToken class (FastMCP's for FastMCPTokenVerifier, the SDK's for MCPTokenVerifier).
+PEERS: tuple[tuple[str, str, float], ...] = (
+    ("FastMCP JWTVerifier, first-seen", "FastMCPTokenVerifier, first-seen", 2.3),
+    ("FastMCP JWTVerifier jwks_uri, first-seen", "FastMCPTokenVerifier, first-seen", 2.3),
+    ("FastMCP JWTVerifier, first-seen", "MCPTokenVerifier, first-seen", 2.3),
+    ("FastMCP JWTVerifier jwks_uri, first-seen", "MCPTokenVerifier, first-seen", 2.3),
+    ("PyJWT TokenVerifier, first-seen", "MCPTokenVerifier, first-seen", 2.0),
 )
 
 
@@ -76,23 +90,37 @@ def server_section(data: Mapping[str, Any], profile: Path) -> str:
     if not medians:
         return ""
     info = data.get("machine_info", {})
-    from test_server import ROWS  # the rows and what each is, in order
+    from test_frameworks import ROWS as FRAMEWORK_ROWS  # the rows and what each is, in order
+    from test_server import ROWS
 
-    rows = [[name, what, _us(medians.get(name))] for name, what in ROWS if name in medians]
+    rows = [[name, what, _us(medians.get(name))] for name, what in (*ROWS, *FRAMEWORK_ROWS)
+            if name in medians]
     budget_rows = []
     for what, seconds, budget in overheads(medians):
         verdict = DASH if budget is None else ("within" if seconds * 1e6 <= budget else "**over**")
         budget_rows.append([what, _us(seconds), DASH if budget is None else f"≤ {budget:g} µs", verdict])
-    ours = medians.get("MCPTokenVerifier, first-seen")
-    peer_rows = [[name.removesuffix(", first-seen"), _us(medians[name]), f"**{medians[name] / ours:.2f}x**",
-                  f"≥ {goal:g}x"] for name, goal in PEERS if name in medians and ours]
+    peer_rows = [[name.removesuffix(", first-seen"), _us(medians[name]), ours.removesuffix(", first-seen"),
+                  _us(medians[ours]), f"**{medians[name] / medians[ours]:.2f}x**", f"≥ {goal:g}x"]
+                 for name, ours, goal in PEERS if name in medians and ours in medians]
+    run = data.get("server_run")
+    if run:  # merged by merge_server.py: these rows come from a run of their own
+        info = run
+        source = ("These rows come from a run of `test_server.py` and `test_frameworks.py` alone, "
+                  f"side by side ({run.get('datetime')}, commit {str(run.get('commit'))[:12]}"
+                  f"{' with changes' if run.get('dirty') else ''}), merged into the full run above by "
+                  "`merge_server.py`.")
+    else:
+        source = "These rows come from the same run as the sections above."
     parts = [
         "## Server hot path: a protected request per face (RS256-2048, 10-key set)",
         "",
+        source,
+        "",
         "Medians in µs on this machine only "
         f"({info.get('cpu_model', 'unknown CPU')}, {info.get('python', 'unknown Python')}); the budgets of",
-        "issue 16 are in µs. *Repeated*: `cache_size=1024` and the same token every time (an agent's token",
-        "on every tool call); the per-token view (`VerifiedToken`, the SDK's `AccessToken`) is reused.",
+        "issues 14 and 16 are in µs. *Repeated*: `cache_size=1024` and the same token every time (an",
+        "agent's token on every tool call); the per-token view (`VerifiedToken`, the SDK's or FastMCP's",
+        "`AccessToken`) is reused.",
         "*First-seen*: the cache off, so every call verifies the signature and builds the views. Requests",
         "are driven in process (no socket, no event loop: an ASGI call that awaits nothing real completes",
         "on its first step), so the rows are what each face adds, not a server's throughput.",
@@ -102,7 +130,9 @@ def server_section(data: Mapping[str, Any], profile: Path) -> str:
         "### What each face adds, against the budgets",
         "",
         "Overhead = the row minus the bare app (repeated) and minus the core's verify of the same token",
-        "(first-seen). The refusal rows show that a refused request costs about what an accepted one does.",
+        "(first-seen); for FastAPI, minus the same endpoint behind an empty `Security` dependency",
+        "(repeated) or behind one that awaits `verify_async` itself (first-seen). The refusal rows show",
+        "that a refused request costs about what an accepted one does.",
         "",
         _table(["overhead", "median", "budget", ""], budget_rows),
     ]
@@ -111,11 +141,12 @@ def server_section(data: Mapping[str, Any], profile: Path) -> str:
             "",
             "### Peers, first-seen token: what users write today for an MCP server",
             "",
-            "Each peer's median ÷ `MCPTokenVerifier.verify_token`'s (same token, same key set served from",
-            "127.0.0.1, both returning the SDK's `AccessToken`). FastMCP's `JWTVerifier` has no token cache,",
-            "so for it every token is first-seen.",
+            "Each peer's median ÷ our adapter's `verify_token` (same token and key set; FastMCP's",
+            "`JWTVerifier` against `FastMCPTokenVerifier`, both returning FastMCP's `AccessToken`, and",
+            "against `MCPTokenVerifier`, which returns the SDK's). FastMCP's `JWTVerifier` has no token",
+            "cache, so for it every token is first-seen.",
             "",
-            _table(["peer", "median", "÷ MCPTokenVerifier", "goal"], peer_rows),
+            _table(["peer", "median", "ours", "median", "peer ÷ ours", "goal"], peer_rows),
         ]
     if profile.exists():
         parts += ["", profile_markdown(json.loads(profile.read_text())).rstrip()]

@@ -34,9 +34,10 @@ def best(call: Callable[[], Any], number: int = 2000, repeat: int = 15) -> float
     return min(timeit.repeat(call, number=number, repeat=repeat)) / number
 
 
-def path(title: str, whole: float, stages: list[tuple[str, float]]) -> dict[str, Any]:
+def path(title: str, whole: float, stages: list[tuple[str, float]],
+         rest: str = "rest: calls between the stages, coroutine frames") -> dict[str, Any]:
     total = sum(seconds for _, seconds in stages)
-    stages = [*stages, ("rest: calls between the stages, coroutine frames", max(0.0, whole - total))]
+    stages = [*stages, (rest, max(0.0, whole - total))]
     return {"title": title, "whole": whole, "total": max(whole, total),
             "stages": [{"stage": name, "seconds": seconds, "share": seconds / max(whole, total)}
                        for name, seconds in stages]}
@@ -97,7 +98,7 @@ def mcp_first_seen(case: Any) -> dict[str, Any]:
          best(lambda: run(verifier.verify_async(token)), 300)),
         ("read-only copy of the claims", best(lambda: freeze(claims))),
         ("scopes (scope, else scp), sorted", best(lambda: sorted(CONVENTIONS.scopes(frozen)))),
-        ("the SDK's AccessToken (pydantic validation), read-only",
+        ("the SDK's AccessToken, put together read-only (no re-validation)",
          best(lambda: shared._make(token, frozen, scopes, "client", "sub"))),
         ("client id, subject, expiry, resource: the rest of from_claims",
          max(0.0, best(lambda: shared.from_claims(token, claims)) - read
@@ -105,22 +106,61 @@ def mcp_first_seen(case: Any) -> dict[str, Any]:
     ])
 
 
+def fastapi_repeated(case: Any) -> dict[str, Any]:
+    """BearerAuth's stages, each alone, against what it adds to a whole FastAPI request."""
+    from fastapi.security import SecurityScopes
+    from starlette.requests import Request
+    from test_frameworks import build_row
+
+    from jwkverify.fastapi import BearerAuth
+
+    verifier = JWTVerifier(JWKSet.from_json(case.jwks_json), algorithms=[case.alg], issuer=ISSUER,
+                           audience=AUDIENCE, cache_size=1024)
+    auth = BearerAuth(verifier, resource=AUDIENCE)
+    core, needed = auth._core, auth._scopes(["mcp:tools"])
+    headers = [(b"host", b"api.example.com"), (b"authorization", f"Bearer {case.token}".encode())]
+    request, scopes = Request({"type": "http", "headers": headers}), SecurityScopes(["mcp:tools"])
+    assert run(auth(request, scopes)).subject == case.claims["sub"]
+    values = [f"Bearer {case.token}"]
+    found = core.credentials(values, needed)
+    view = core.verify(found)  # type: ignore[arg-type]
+    with_auth, empty = (build_row(name, case) for name in (
+        "FastAPI BearerAuth, repeated", "FastAPI, empty Security dependency"))
+    whole = min(best(with_auth, 3000, 5) - best(empty, 3000, 5) for _ in range(3))
+
+    def read() -> list[str]:
+        return [value.decode("latin-1") for name, value in headers
+                if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization")]
+
+    return path("FastAPI: what BearerAuth adds to a request, repeated token", whole, [
+        ("Security scopes: required + the operation's, remembered per set",
+         best(lambda: auth._scopes(["mcp:tools"]), 20000)),
+        ("Authorization values from the raw ASGI headers", best(read, 20000)),
+        ("credentials: plain 'Bearer <token>'", best(lambda: core.credentials(values, needed), 20000)),
+        ("verifier: token-cache hit, the reused VerifiedToken", best(lambda: core.verify(found), 20000)),  # type: ignore[arg-type]
+        ("requirements: scopes and roles granted", best(lambda: core.authorize(view, needed, ()), 20000)),  # type: ignore[arg-type]
+    ], rest="rest: FastAPI calling the dependency, and the stages run colder inside a FastAPI request "
+            "(the ASGI middleware around the same app costs as much)")
+
+
 def interleaved(case: Any, rounds: int = 11) -> list[dict[str, Any]]:
-    """Each face's overhead from the rows of ``test_server.py``, timed in turns.
+    """Each face's overhead from the rows of ``test_server.py`` and ``test_frameworks.py``, timed in turns.
 
     A first-seen overhead is a few µs on top of a ~20 µs verify, so the drift of a shared
     machine between two separately timed rows can be as large as the overhead itself.
     Here every row involved is timed once per round, in turn, and each keeps its least
     disturbed round: the differences of those minima are the overheads.
     """
+    import test_frameworks
+    import test_server
     from bench_server import JWKSServer
     from report_server import OVERHEADS
-    from test_server import build_row
 
     names = sorted({name for _, row, minus, _ in OVERHEADS for name in (row, *minus)
                     if "RemoteJWKSet" not in name})
     with JWKSServer() as server:
-        calls = {name: build_row(name, case, server) for name in names}
+        calls = {name: (test_frameworks if name in test_frameworks.NAMES else test_server).build_row(
+            name, case, server) for name in names}
         fastest = dict.fromkeys(names, float("inf"))
         for _ in range(rounds):
             for name, call in calls.items():
@@ -145,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "note": "Each stage timed alone (best of 15 repeats); `rest` = the whole call minus the stages. "
                 "RS256-2048 token with 10 scopes, 10-key local JWKSet.",
-        "paths": [asgi_repeated(case), mcp_first_seen(case)],
+        "paths": [asgi_repeated(case), mcp_first_seen(case), fastapi_repeated(case)],
         "overheads": interleaved(case),
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from ._web.access_tokens import SharedAccessTokens, access_token_fields
 from ._web.conventions import require_audience
 from ._web.decision import BearerCore
-from ._web.dpop import unbound_only
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
-from ._web.views import Derived, TokenViews
+from ._web.token_verifier import AccessTokenVerifier
+from ._web.views import Derived
 from .asgi import ASGIApp, BearerAuthMiddleware, Verifier
 
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 __all__ = ["MCPTokenVerifier", "access_token", "protect_mcp_app", "request_token"]
 
 _INSTALL_HINT = 'the MCP adapter needs the MCP SDK: pip install "jwkverify[mcp]"'
+_NOT_FASTMCP = ("MCPTokenVerifier is the official MCP SDK's TokenVerifier (MCPServer(token_verifier=...)); "
+                "for FastMCP(auth=...) or RemoteAuthProvider(token_verifier=...) use "
+                "jwkverify.fastmcp.FastMCPTokenVerifier(verifier, base_url=...) "
+                '(pip install "jwkverify[fastmcp]")')
 
 
 def _access_token_class() -> Any:
@@ -70,7 +74,7 @@ class MCPTokenVerifier:
             the verifier (an audience is required).
     """
 
-    __slots__ = ("_core", "_tokens")
+    __slots__ = ("_verify",)
 
     def __init__(self, verifier: Verifier, *, resource: str | None = None,
                  observer: Observer | None = None) -> None:
@@ -80,23 +84,30 @@ class MCPTokenVerifier:
         if resource is not None and not isinstance(resource, str):
             raise TypeError("resource must be a str")
         options = BearerOptions.build(verifier, observer=observer)
-        self._core = BearerCore(options, log=logging.getLogger(__name__))
         shared = SharedAccessTokens(cls, resource=resource, audiences=options.audiences,
                                     conventions=options.conventions)
-        # The AccessToken is the view itself: built from the claims once per cached token;
-        # a DPoP-bound token gets none (RFC 9449 §7.2: no proof here to check).
-        self._tokens: TokenViews[Any] = TokenViews(verifier, unbound_only(shared.from_claims))
+        self._verify = AccessTokenVerifier(BearerCore(options, log=logging.getLogger(__name__)), shared)
 
     async def verify_token(self, token: str) -> AccessToken | None:
         """The ``AccessToken`` for a valid ``token``, ``None`` for any refusal."""
-        try:
-            access: AccessToken = await self._tokens.verify_async(token)
-        except Exception as exc:  # the SDK turns an exception here into a 500
-            self._core.refused(exc)
-            return None
-        if self._core.observer is not None:
-            self._core.report("accepted", None)
+        access: AccessToken | None = await self._verify.verify_token(token)
         return access
+
+    def get_middleware(self) -> list[Any]:
+        """What ``FastMCP(auth=...)`` asks its auth first: this is the SDK's verifier, not FastMCP's.
+
+        Raises:
+            TypeError: always; FastMCP takes :class:`jwkverify.fastmcp.FastMCPTokenVerifier`.
+        """
+        raise TypeError(_NOT_FASTMCP)
+
+    def get_routes(self, mcp_path: str | None = None) -> list[Any]:
+        """As :meth:`get_middleware`.
+
+        Raises:
+            TypeError: always.
+        """
+        raise TypeError(_NOT_FASTMCP)
 
 
 def access_token(verified: VerifiedToken, *, resource: str | None = None,

@@ -137,6 +137,14 @@ def test_adapter_requires_an_audience() -> None:
             MCPTokenVerifier(JWTVerifier(KEYS, audience=audience))
 
 
+def test_given_to_fastmcp_it_is_a_type_error_naming_the_fastmcp_adapter() -> None:
+    # FastMCP(auth=...) asks its auth for middleware and routes first (tests/test_fastmcp.py runs FastMCP).
+    adapter = MCPTokenVerifier(JWTVerifier(KEYS, audience="https://mcp.test/mcp"))
+    for hook in (adapter.get_middleware, adapter.get_routes):
+        with pytest.raises(TypeError, match=r"use jwkverify\.fastmcp\.FastMCPTokenVerifier\(verifier"):
+            hook()
+
+
 def test_bad_tokens_and_a_crashing_verifier_give_none() -> None:
     resource = "https://mcp.test/mcp"
     adapter = MCPTokenVerifier(JWTVerifier(KEYS, issuer=ISSUER, audience=resource))

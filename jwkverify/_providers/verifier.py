@@ -11,7 +11,7 @@ token version, a Cognito ID token).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 from .._codec.base64url import Base64Error, b64url_decode
 from .._codec.strict_json import JSONError, loads_object
@@ -110,10 +110,7 @@ class ProviderVerifier:
         try:
             claims = self._inner.verify(token)
         except JOSEError as exc:
-            better = self._rules.explain(token, exc)
-            if better is None:
-                raise
-            raise better from exc
+            self._explain(token, exc)
         self._rules.check(claims, token)
         return claims
 
@@ -126,12 +123,44 @@ class ProviderVerifier:
         try:
             claims = await self._inner.verify_async(token)
         except JOSEError as exc:
-            better = self._rules.explain(token, exc)
-            if better is None:
-                raise
-            raise better from exc
+            self._explain(token, exc)
         await self._rules.check_async(claims, token)
         return claims
+
+    def _explain(self, token: str | bytes, error: JOSEError) -> NoReturn:
+        """Raise the rules' clearer error for the inner verifier's ``error`` (chained), else ``error``."""
+        better = self._rules.explain(token, error)
+        if better is None:
+            raise error
+        raise better from error
+
+    # -- the web adapters' seam (private): see JWTVerifier._verify_entry ------------------------
+    # The inner verifier's cache entry says "the same verified token", so an adapter reuses what
+    # it derived from the claims; the provider's rules still run on every call, cache hits
+    # included (an Entra tenant check must hold for each request, not only the first). The
+    # rules get the cache's own claims: they read them, never change them.
+
+    @property
+    def _token_cache_size(self) -> int:
+        return self._inner._token_cache_size
+
+    def _verify_entry(self, token: str) -> tuple[dict[str, Any], object | None]:
+        """:meth:`verify`, with the inner verifier's cache entry (``None``: not cached)."""
+        try:
+            claims, entry = self._inner._verify_entry(token)
+        except JOSEError as exc:
+            self._explain(token, exc)
+        self._rules.check(claims, token)
+        return claims, entry
+
+    async def _verify_entry_async(self, token: str) -> tuple[dict[str, Any], object | None]:
+        """:meth:`_verify_entry` without blocking the event loop."""
+        try:
+            claims, entry = await self._inner._verify_entry_async(token)
+        except JOSEError as exc:
+            self._explain(token, exc)
+        await self._rules.check_async(claims, token)
+        return claims, entry
 
     def __repr__(self) -> str:
         shown = ", ".join(self.issuers)

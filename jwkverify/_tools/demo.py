@@ -159,6 +159,16 @@ def _verdict(outcomes: Sequence[_Outcome], good: int, bad: int) -> list[str]:
     return [*lines, f"FAILED: {len(failed)} of {len(outcomes)} expectations did not hold."]
 
 
+#: The closing lines when every expectation held: where the same verifier goes in a server.
+_IN_A_SERVER = (
+    "",
+    "In a server, the same verifier guards:",
+    '  FastMCP : FastMCP("notes", auth=jwkverify.fastmcp.FastMCPTokenVerifier(verifier, base_url=...))',
+    '  FastAPI : Security(jwkverify.fastapi.BearerAuth(verifier, resource=...), scopes=["notes:write"])',
+    "  and any ASGI app (jwkverify.asgi), Flask or Django (jwkverify.wsgi), the MCP SDK (jwkverify.mcp)",
+)
+
+
 def run_demo(out: TextIO = sys.stdout) -> int:
     """Run the demo, print its table to ``out``; 0 if every expectation held, else 1."""
     published = [rsa_key("rsa-1"), ec_key("ec-1"), ed25519_key("ed-1")]
@@ -172,8 +182,9 @@ def run_demo(out: TextIO = sys.stdout) -> int:
         bad = claim_cases(published[0], now) + forged_cases(published, ed25519_key("attacker"), now)
         outcomes = [_run_case(verifier, case) for case in good + bad]
         rotation = _rotation(server, keys, verifier, published, now)
+    held = all(o.mismatch is None for o in [*outcomes, *rotation])
     lines = [*_intro(server.url, published, len(good) + 1, len(bad) + 1), *_table(outcomes), "",
              "Key rotation: the issuer publishes ec-2, then retires rsa-1.", *_table(rotation),
-             *_verdict([*outcomes, *rotation], len(good) + 1, len(bad) + 1)]
+             *_verdict([*outcomes, *rotation], len(good) + 1, len(bad) + 1), *(_IN_A_SERVER if held else ())]
     out.write("\n".join(lines) + "\n")
-    return 0 if all(o.mismatch is None for o in [*outcomes, *rotation]) else 1
+    return 0 if held else 1

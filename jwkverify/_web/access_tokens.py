@@ -12,7 +12,7 @@ read-only claims. Nothing here imports the SDK; pydantic is imported when a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .conventions import DEFAULT_CONVENTIONS, TokenConventions
@@ -22,6 +22,22 @@ from .token import VerifiedToken
 __all__ = ["SharedAccessTokens", "access_token_fields", "expiry", "resource_of"]
 
 _SET = object.__setattr__
+_IMMUTABLE = frozenset((str, int, float, bool, type(None)))
+
+
+#: What a pydantic model instance stores, set by :meth:`SharedAccessTokens._construct`.
+_STORED = ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+
+
+def _setter(model: type, name: str) -> Callable[[object, object], None]:
+    """The setter of slot ``name`` of ``model``'s instances: its descriptor's ``__set__`` (a third of
+    ``object.__setattr__``'s cost, which looks the descriptor up on each call), else that."""
+    for klass in model.__mro__[:-1]:  # not object's own __dict__
+        found = vars(klass).get(name)
+        if found is not None and callable(getattr(found, "__set__", None)):
+            setter: Callable[[object, object], None] = found.__set__
+            return setter
+    return lambda instance, value: _SET(instance, name, value)
 
 
 def expiry(exp: object) -> int | None:
@@ -72,17 +88,19 @@ class SharedAccessTokens:
 
     Every value is made here with its field's type, so validating it again is work
     for nothing: an instance is put together as pydantic's ``model_construct`` does
-    (its fields, the set of fields given), in a few steps instead of a generic loop.
-    Made once at construction, a probe checks that this gives exactly what validation
-    gives; if a future pydantic (or a subclass with more fields or validators) differs,
-    every instance is validated instead.
+    (its fields, the set of fields given, the defaults of the others), in a few steps
+    instead of a generic loop. Made once at construction, a probe checks that this
+    gives exactly what validation gives, and takes the defaults of the fields not given
+    (FastMCP's ``original_client_id``) when each is immutable (``None``, a string, a
+    number); if a future pydantic (or a subclass with validators, or a mutable default)
+    differs, every instance is validated instead.
 
     Raises:
         ImportError: pydantic is not installed (it comes with the MCP SDK).
     """
 
-    __slots__ = ("_audiences", "_claims", "_conventions", "_direct", "_model", "_resource", "_subject",
-                 "_validate")
+    __slots__ = ("_audiences", "_claims", "_conventions", "_defaults", "_direct", "_model", "_resource",
+                 "_setters", "_subject", "_validate")
 
     def __init__(self, cls: Any, *, resource: str | None = None, audiences: Iterable[str] = (),
                  conventions: TokenConventions = DEFAULT_CONVENTIONS) -> None:
@@ -101,6 +119,8 @@ class SharedAccessTokens:
         self._resource = resource
         self._audiences = frozenset(audiences)
         self._conventions = conventions
+        self._defaults: dict[str, Any] = {}
+        self._setters = tuple(_setter(model, name) for name in _STORED)
         self._direct = self._probe()
 
     def __call__(self, verified: VerifiedToken) -> Any:
@@ -130,7 +150,7 @@ class SharedAccessTokens:
             return self._construct(values)
         validated = dict(values, scopes=scopes)
         if self._claims:
-            validated["claims"] = None  # set below, without the copy validation would make
+            validated["claims"] = {}  # set below, without the copy validation would make
         made = self._validate(validated)
         stored = vars(made)  # a frozen model's fields, set once here before anyone sees it
         stored["scopes"] = values["scopes"]  # the read-only list (validation made a plain copy)
@@ -139,11 +159,15 @@ class SharedAccessTokens:
         return made
 
     def _construct(self, values: dict[str, Any]) -> Any:
-        made = self._model.__new__(self._model)
-        _SET(made, "__dict__", values)
-        _SET(made, "__pydantic_fields_set__", set(values))
-        _SET(made, "__pydantic_extra__", None)
-        _SET(made, "__pydantic_private__", None)
+        made = object.__new__(self._model)  # a pydantic model defines no __new__ of its own
+        given = set(values)
+        if self._defaults:
+            values.update(self._defaults)
+        stored, fields_set, extra, private = self._setters
+        stored(made, values)
+        fields_set(made, given)
+        extra(made, None)
+        private(made, None)
         return made
 
     def _probe(self) -> bool:
@@ -155,7 +179,12 @@ class SharedAccessTokens:
         if self._claims:
             values["claims"] = {"sub": "u"}
         try:
-            checked, direct = self._validate(dict(values)), self._construct(dict(values))
+            checked = self._validate(dict(values))
+            defaults = {name: value for name, value in vars(checked).items() if name not in values}
+            if not all(type(value) in _IMMUTABLE for value in defaults.values()):
+                return False  # a mutable default would be shared by every instance: validate each
+            self._defaults = defaults
+            direct = self._construct(dict(values))
             return bool(vars(direct) == vars(checked) and direct.model_fields_set == checked.model_fields_set
                     and direct.model_dump() == checked.model_dump()
                     and direct.__pydantic_extra__ == checked.__pydantic_extra__

@@ -143,11 +143,10 @@ class BearerOptions:
                  *(scope for each in tools.values() for scope in each)]
         advertised = (scopes_option("scopes_supported", scopes_supported) if scopes_supported is not None
                       else tuple(dict.fromkeys(named)))
-        document: dict[str, Any] = {  # RFC 9728 §2
-            "resource": resource,
-            "authorization_servers": list(servers),
-            "bearer_methods_supported": ["header"],
-        }
+        document: dict[str, Any] = {"resource": resource}  # RFC 9728 §2
+        if servers:  # optional: left out rather than an empty list (FastAPI's BearerAuth may name none)
+            document["authorization_servers"] = list(servers)
+        document["bearer_methods_supported"] = ["header"]
         if advertised:
             document["scopes_supported"] = list(advertised)
         if resource_name is not None:

@@ -16,9 +16,11 @@ nested arrays and objects too).
 The verifier seam: a verifier may offer ``_verify_entry(token)`` and
 ``_verify_entry_async(token)``, returning ``(claims, entry)`` where ``entry`` is the
 object its token cache holds the token in (``None`` when not cached), and
-``_token_cache_size``. :class:`~jwkverify.JWTVerifier` and
-:class:`~jwkverify.MultiIssuerVerifier` do. A verifier without them gets a fresh view
-for every request (still correct, just not reused).
+``_token_cache_size``. :class:`~jwkverify.JWTVerifier`,
+:class:`~jwkverify.MultiIssuerVerifier` and the provider presets'
+:class:`~jwkverify.providers.ProviderVerifier` (whose rules run on every call) do. A
+verifier without them gets a fresh view for every request (still correct, just not
+reused).
 """
 
 from __future__ import annotations

@@ -48,7 +48,13 @@ def test_demo_exits_0_and_says_so(demo: subprocess.CompletedProcess[str]) -> Non
     assert demo.stderr == ""
     lines = demo.stdout.splitlines()
     assert lines[0].startswith("jwkverify demo:")
-    assert lines[-1].startswith("OK: all 4 good tokens verified and all ")
+    verdict = next(index for index, line in enumerate(lines) if line.startswith(("OK: ", "FAILED: ")))
+    assert lines[verdict].startswith("OK: all 4 good tokens verified and all ")
+    # The closing lines: where the verifier goes in a server, FastMCP and FastAPI by name.
+    closing = "\n".join(lines[verdict + 1:])
+    assert "jwkverify.fastmcp.FastMCPTokenVerifier(verifier" in closing
+    assert "jwkverify.fastapi.BearerAuth(verifier" in closing
+    assert all(len(line) <= 110 for line in lines[verdict + 1:])
     assert "MISMATCH" not in demo.stdout
 
 

@@ -40,6 +40,11 @@ def test_a_full_configuration_compiles() -> None:
     assert options.audiences == {RESOURCE}
 
 
+def test_without_authorization_servers_the_document_leaves_the_member_out() -> None:
+    # RFC 9728 §2: authorization_servers is optional; an empty list would name none either.
+    assert build(resource=RESOURCE).document == {"resource": RESOURCE, "bearer_methods_supported": ["header"]}
+
+
 def test_a_face_without_a_resource_has_no_metadata() -> None:
     options = build()
     assert options.metadata == b"" and options.metadata_url is None and options.document == {}
