@@ -21,13 +21,19 @@ FastAPI's dependency and its ``HTTPException`` to it.
 
 import logging
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
+from ._web.answers import Answer
 from ._web.conventions import BearerVerifier, RoleClaim
 from ._web.credentials import Credentials
 from ._web.decision import BearerCore
+from ._web.dpop import asgi_request_path
 from ._web.options import BearerOptions, scopes_option
 from ._web.token import VerifiedToken
 from .observe import Observer
+
+if TYPE_CHECKING:
+    from .dpop import DPoPVerifier
 
 try:
     from fastapi import APIRouter, HTTPException
@@ -45,7 +51,7 @@ __all__ = ["BearerAuth", "VerifiedToken"]
 _KEPT_SCOPES = 256
 
 #: The headers of a refusal an ``HTTPException`` carries (FastAPI writes the body and its length).
-_REFUSAL_HEADERS = frozenset(("www-authenticate", "retry-after", "cache-control"))
+_REFUSAL_HEADERS = frozenset(("www-authenticate", "retry-after", "cache-control", "dpop-nonce"))
 
 
 class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
@@ -64,6 +70,11 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
       else ``roles`` and Keycloak's ``realm_access.roles``).
     - ``observer``: told each decided request's verdict (``verdict(outcome, code)``,
       :mod:`jwkverify.observe`).
+    - ``dpop``: a :class:`~jwkverify.dpop.DPoPVerifier` turns DPoP on (RFC 9449):
+      ``Authorization: DPoP <token>`` with one ``DPoP`` proof, checked against the
+      method, the origin of ``resource`` plus the raw path, the token and its
+      ``cnf.jkt``; ``require_dpop``: only DPoP-bound tokens are accepted. A DPoP-bound
+      token is never accepted as a Bearer token, DPoP on or off (RFC 9449 §7.2).
 
     The endpoint receives the :class:`~jwkverify.VerifiedToken` (read-only, the same
     object for every request with the token while the verifier's cache holds it).
@@ -91,13 +102,15 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
         required_roles: Iterable[str] = (),
         role_claims: Iterable[RoleClaim] | None = None,
         observer: Observer | None = None,
+        dpop: "DPoPVerifier | None" = None,
+        require_dpop: bool = False,
     ) -> None:
         if not isinstance(resource, str):
             raise TypeError(f"resource must be a str, not {type(resource).__name__}")
         self._options = BearerOptions.build(
             verifier, resource=resource, authorization_servers=authorization_servers,
             required_scopes=required_scopes, required_roles=required_roles, role_claims=role_claims,
-            observer=observer)
+            observer=observer, dpop=dpop, require_dpop=require_dpop)
         self._core = BearerCore(self._options, log=logging.getLogger(__name__))
         self._needed: dict[tuple[str, ...], tuple[str, ...]] = {(): self._options.required_scopes}
         # What FastAPI's OpenAPI generation reads (as of HTTPBearer).
@@ -112,10 +125,13 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
         assert url is not None
         return url
 
-    async def __call__(self, request: HTTPConnection, security_scopes: SecurityScopes) -> VerifiedToken:
+    async def __call__(self, request: HTTPConnection, security_scopes: SecurityScopes,
+                       response: Response) -> VerifiedToken:
         """The request's verified token, or the ``HTTPException`` that refuses it."""
         core = self._core
         needed = self._scopes(security_scopes.scopes)
+        if core.dpop is not None:
+            return await self._admit(request, needed, response)
         # The ASGI headers as they are (names lower case, as ASGI servers send them): building
         # Starlette's Headers for one lookup would cost more than the rest of a cached request.
         values = [value.decode("latin-1") for name, value in request.scope["headers"]
@@ -130,8 +146,28 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
             if refusal is None:
                 return outcome
             outcome = refusal
-        raise HTTPException(outcome.status, detail=outcome.description, headers={
-            name: value for name, value in outcome.headers if name in _REFUSAL_HEADERS})
+        raise _refusal(outcome)
+
+    async def _admit(self, request: HTTPConnection, needed: tuple[str, ...],
+                     response: Response) -> VerifiedToken:
+        """DPoP on: the token and its proof (RFC 9449 §7), the next ``DPoP-Nonce`` on the response."""
+        scope = request.scope
+        authorization: list[str] = []
+        proofs: list[str] = []
+        for name, value in scope["headers"]:
+            lowered = name.lower()
+            if lowered == b"authorization":
+                authorization.append(value.decode("latin-1"))
+            elif lowered == b"dpop":
+                proofs.append(value.decode("latin-1"))
+        admitted = await self._core.admit_async(
+            authorization, proofs, method=scope.get("method") or "GET", path=asgi_request_path(scope),
+            scopes=needed, roles=self._options.required_roles)
+        if isinstance(admitted, Answer):
+            raise _refusal(admitted)
+        for name, value in admitted.headers:  # DPoP-Nonce, when it rotated, never cached (§8.2)
+            response.headers[name] = value
+        return admitted.token
 
     def _scopes(self, scopes: list[str]) -> tuple[str, ...]:
         """``required_scopes`` and the operation's ``SecurityScopes``, remembered per set.
@@ -162,3 +198,9 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
             router.add_api_route(path, protected_resource_metadata, methods=["GET", "HEAD"],
                                  include_in_schema=False)
         return router
+
+
+def _refusal(answer: Answer) -> HTTPException:
+    """The core's answer as FastAPI's exception: its status, why, and its challenge headers."""
+    return HTTPException(answer.status, detail=answer.description, headers={
+        name: value for name, value in answer.headers if name in _REFUSAL_HEADERS})

@@ -189,12 +189,14 @@ def test_header_names_are_matched_in_any_case() -> None:
     from fastapi import HTTPException
     from fastapi.security import SecurityScopes
     from starlette.requests import Request
+    from starlette.responses import Response
 
     auth = BearerAuth(JWTVerifier(KEYS, audience=RESOURCE), resource=RESOURCE)
     valid = ("Bearer " + token_for()).encode()
 
     def call(*headers: tuple[bytes, bytes]) -> Any:
-        return asyncio.run(auth(Request({"type": "http", "headers": list(headers)}), SecurityScopes()))
+        request = Request({"type": "http", "headers": list(headers)})
+        return asyncio.run(auth(request, SecurityScopes(), Response()))
 
     assert call((b"Authorization", valid)).subject == "alice"  # a server that keeps the client's case
     with pytest.raises(HTTPException) as two:

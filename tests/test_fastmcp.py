@@ -156,6 +156,13 @@ def test_malformed_tokens_give_none(token: str) -> None:
     assert verify(adapter(), token) is None
 
 
+def test_a_dpop_bound_token_gives_none() -> None:
+    """RFC 9449 §7.2: a token bound to a key (cnf.jkt) needs its proof, which this face never sees."""
+    bound = token_for(RESOURCE, cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})
+    assert verify(adapter(), bound) is None
+    assert verify(adapter(), token_for(RESOURCE)) is not None
+
+
 def test_hostile_tokens_give_none() -> None:
     auth = adapter()
     for name, value in hostile_credentials(KEY, RESOURCE).items():
@@ -392,6 +399,14 @@ def test_hostile_credentials_are_401_never_a_500(served: Callable[..., Running])
         assert "Traceback" not in response.text, name
         if response.status_code == 401:
             assert parse_challenge(response.headers["www-authenticate"])[1]["error"] == "invalid_token"
+
+
+def test_a_dpop_bound_token_is_no_bearer_token_at_the_mcp_endpoint(served: Callable[..., Running]) -> None:
+    running = served()
+    bound = token_for(running.resource, cnf={"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})
+    response = running.post("Bearer " + bound)
+    assert response.status_code == 401
+    assert parse_challenge(response.headers["www-authenticate"])[1]["error"] == "invalid_token"
 
 
 def test_a_refused_token_is_401_saying_why(served: Callable[..., Running]) -> None:
