@@ -110,6 +110,7 @@ def fastapi_repeated(case: Any) -> dict[str, Any]:
     """BearerAuth's stages, each alone, against what it adds to a whole FastAPI request."""
     from fastapi.security import SecurityScopes
     from starlette.requests import Request
+    from starlette.responses import Response
     from test_frameworks import build_row
 
     from jwkverify.fastapi import BearerAuth
@@ -120,7 +121,7 @@ def fastapi_repeated(case: Any) -> dict[str, Any]:
     core, needed = auth._core, auth._scopes(["mcp:tools"])
     headers = [(b"host", b"api.example.com"), (b"authorization", f"Bearer {case.token}".encode())]
     request, scopes = Request({"type": "http", "headers": headers}), SecurityScopes(["mcp:tools"])
-    assert run(auth(request, scopes)).subject == case.claims["sub"]
+    assert run(auth(request, scopes, Response())).subject == case.claims["sub"]
     values = [f"Bearer {case.token}"]
     found = core.credentials(values, needed)
     view = core.verify(found)  # type: ignore[arg-type]
