@@ -24,6 +24,7 @@ from ._web.conventions import DEFAULT_ROLE_CLAIMS, BearerVerifier, RoleClaim
 from ._web.credentials import BEARER, Credentials
 from ._web.decision import BearerCore
 from ._web.dpop import Admission, asgi_request_path
+from ._web.face import MetadataFace
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
 
@@ -59,7 +60,7 @@ def verified_token(scope: Mapping[str, Any]) -> VerifiedToken | None:
     return auth if isinstance(auth, VerifiedToken) else None
 
 
-class BearerAuthMiddleware:
+class BearerAuthMiddleware(MetadataFace):
     """ASGI middleware: every request needs a valid Bearer JWT for ``resource``.
 
     Arguments (all keyword-only after ``app`` and ``verifier``):
@@ -164,18 +165,6 @@ class BearerAuthMiddleware:
         self._app = app
         self._make_user = make_user
         self._max_body = max_body_size
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The RFC 9728 metadata document this middleware serves."""
-        return self._options.document
-
-    @property
-    def metadata_url(self) -> str:
-        """Where the metadata is (RFC 9728 §3.1): the ``resource_metadata`` of challenges."""
-        url = self._options.metadata_url
-        assert url is not None
-        return url
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope.get("type")

@@ -25,6 +25,7 @@ from ._web.conventions import BearerVerifier, RoleClaim
 from ._web.credentials import BEARER, Credentials, split_joined
 from ._web.decision import BearerCore
 from ._web.dpop import Admission, wsgi_request_path
+from ._web.face import MetadataFace
 from ._web.options import BearerOptions
 from ._web.token import VerifiedToken
 
@@ -49,7 +50,7 @@ def verified_token(environ: Mapping[str, Any]) -> VerifiedToken | None:
     return found if isinstance(found, VerifiedToken) else None
 
 
-class BearerAuthMiddleware:
+class BearerAuthMiddleware(MetadataFace):
     """WSGI middleware: every request needs a valid Bearer JWT for ``resource``.
 
     The options are the ASGI middleware's that make sense without MCP
@@ -118,18 +119,6 @@ class BearerAuthMiddleware:
         self._views = self._core.views
         self._dpop = self._core.dpop
         self._app = app
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The RFC 9728 metadata document this middleware serves."""
-        return self._options.document
-
-    @property
-    def metadata_url(self) -> str:
-        """Where the metadata is (RFC 9728 §3.1): the ``resource_metadata`` of challenges."""
-        url = self._options.metadata_url
-        assert url is not None
-        return url
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method: str = environ.get("REQUEST_METHOD") or "GET"
