@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from ..errors import (
@@ -27,6 +26,7 @@ from ..errors import (
     UnsupportedAlgorithm,
 )
 from .conventions import DEFAULT_CONVENTIONS, DEFAULT_ROLE_CLAIMS, RoleClaim
+from .credentials import BearerProblem, read_credentials
 
 __all__ = [
     "DEFAULT_ROLE_CLAIMS",
@@ -56,21 +56,6 @@ _NOT_DESCRIPTION = re.compile(r"[^\x20\x21\x23-\x5b\x5d-\x7e]")
 _MAX_DESCRIPTION = 200
 
 
-@dataclass(frozen=True, slots=True)
-class BearerProblem:
-    """Why a request's credentials cannot even be verified.
-
-    ``error`` is ``None`` when the request simply carries no Bearer token (RFC 6750
-    §3.1: no error code then), or ``"invalid_request"`` for a malformed one.
-    ``scheme`` is the scheme the problem is about (lower case), ``None`` when it is
-    about no scheme in particular (two ``Authorization`` headers).
-    """
-
-    error: str | None
-    description: str
-    scheme: str | None = None
-
-
 def bearer_token(values: Sequence[str]) -> str | BearerProblem:
     """The token of a request's ``Authorization`` header values, or why there is none.
 
@@ -79,7 +64,6 @@ def bearer_token(values: Sequence[str]) -> str | BearerProblem:
     one header (RFC 6750 §3.1: more than one method is ``invalid_request``). See
     :func:`.credentials.read_credentials`.
     """
-    from .credentials import read_credentials
 
     found = read_credentials(values)
     return found if isinstance(found, BearerProblem) else found.token

@@ -9,17 +9,31 @@ a face has DPoP on, ``DPoP`` (RFC 9449 §7.1: ``Authorization: DPoP <token>`` pl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from .bearer import BearerProblem
-
 __all__ = ["BEARER", "BEARER_REFUSED", "DPOP", "DPOP_NOT_ONE_TOKEN", "MAX_CREDENTIALS", "NOT_ONE_TOKEN",
-           "Credentials", "is_b64token", "read_credentials", "split_joined"]
+           "BearerProblem", "Credentials", "is_b64token", "read_credentials", "split_joined"]
 
 #: The scheme of :class:`Credentials` read from ``Bearer`` (compared case-insensitively, RFC 9110 §11.1).
 BEARER: Final = "bearer"
 #: The scheme of :class:`Credentials` read from ``DPoP`` (RFC 9449 §7.1), when DPoP is on.
 DPOP: Final = "dpop"
+
+@dataclass(frozen=True, slots=True)
+class BearerProblem:
+    """Why a request's credentials cannot even be verified.
+
+    ``error`` is ``None`` when the request simply carries no Bearer token (RFC 6750
+    §3.1: no error code then), or ``"invalid_request"`` for a malformed one.
+    ``scheme`` is the scheme the problem is about (lower case), ``None`` when it is
+    about no scheme in particular (two ``Authorization`` headers).
+    """
+
+    error: str | None
+    description: str
+    scheme: str | None = None
+
 
 #: The longest credentials read (characters); longer ones are ``invalid_request`` before any parsing.
 MAX_CREDENTIALS: Final = 64 * 1024

@@ -28,19 +28,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, Protocol, TypeVar
 
 from .._dpop.verifier import DPoPVerifier, ProofInput, VerifiedProof, token_jkt
 from ..errors import ClaimError, InvalidDPoPProof, JOSEError, UseDPoPNonce
-from .answers import Answer
+from .answers import Answer, Answers
 from .credentials import DPOP, Credentials
 from .token import VerifiedToken
-
-if TYPE_CHECKING:
-    from .decision import BearerCore
+from .views import TokenViews
 
 __all__ = [
     "Admission",
+    "CoreParts",
     "DPoPBoundToken",
     "ProofCheck",
     "asgi_request_path",
@@ -96,12 +95,25 @@ class DPoPBoundToken(ClaimError):
     code = "dpop_bound_token"
 
 
+class CoreParts(Protocol):
+    """What :class:`ProofCheck` uses of the :class:`~.decision.BearerCore` it belongs to
+    (named here so that this module needs nothing from the decision above it)."""
+
+    answers: Answers
+    log: logging.Logger
+    views: TokenViews[VerifiedToken]
+
+    def refused(self, exc: Exception, token: str | None = None, scheme: str = ...) -> Answer: ...
+
+    def report(self, outcome: str, code: str | None) -> None: ...
+
+
 class ProofCheck:
     """The DPoP side of one face's :class:`~.decision.BearerCore` (``core.dpop``)."""
 
     __slots__ = ("_core", "_nonces", "origin", "require", "verifier")
 
-    def __init__(self, core: BearerCore, verifier: DPoPVerifier, origin: str, require: bool) -> None:
+    def __init__(self, core: CoreParts, verifier: DPoPVerifier, origin: str, require: bool) -> None:
         self._core = core
         self.verifier = verifier
         self.origin = origin
