@@ -188,14 +188,14 @@ class BearerAuthMiddleware(MetadataFace):
         nonce: str | None = None
         if type(found) is str:  # a Bearer token
             views = self._views
-            try:  # a local key set does no I/O: verified without a coroutine
-                claims, entry = views.entry(found) if views.never_waits else await views.entry_async(found)
-                outcome = views.view(found, claims, entry)
+            try:  # a local key set, or a fresh remote one, does no I/O: verified without a coroutine
+                view = views.now(found)
+                if view is None:
+                    view = await views.waiting(found)
             except Exception as exc:  # nothing the verifier raises may become a 500
                 outcome = core.refused(exc, found)
-            else:
-                if outcome.dpop_jkt is not None:  # RFC 9449 §7.2: a DPoP-bound token is no Bearer token
-                    outcome = core.downgraded()
+            else:  # RFC 9449 §7.2: a DPoP-bound token is no Bearer token
+                outcome = view if view.dpop_jkt is None else core.downgraded()
         elif type(found) is Credentials:  # the DPoP scheme, with DPoP on
             outcome, nonce = await self._proven(found, scope, method)
         else:

@@ -56,7 +56,8 @@ class JWTVerifier:
     Raises ``TypeError``/``ValueError`` for invalid options.
     """
 
-    __slots__ = ("_allowed", "_cache", "_claims", "_headers", "_max_token_size", "_source")
+    __slots__ = ("_allowed", "_cache", "_claims", "_headers", "_local", "_max_token_size", "_ready",
+                 "_source")
 
     def __init__(
         self,
@@ -80,6 +81,9 @@ class JWTVerifier:
             raise ValueError("cache_size must be at least 0 (0 turns the cache off)")
         self._cache = VerifiedTokenCache(cache_size) if cache_size else None
         self._source = key_source(key)
+        # a remote set's answer when it has one without waiting (see _verify_entry_now)
+        self._ready = getattr(self._source, "_keys_ready", None)
+        self._local = type(self._source) is JWKSet or type(self._source) is JWK
         policy = JWSPolicy.build(algorithms, max_token_size)
         self._allowed = policy.algorithms
         self._max_token_size = policy.max_token_size
@@ -198,7 +202,7 @@ class JWTVerifier:
     @property
     def _never_waits(self) -> bool:
         """A local JWK or JWKSet: :meth:`verify` does no I/O, so async code may call it directly."""
-        return type(self._source) is JWKSet or type(self._source) is JWK
+        return self._local
 
     def _verify_entry(self, token: str) -> tuple[dict[str, Any], object | None]:
         """:meth:`verify`, with the cache entry the claims are held in (``None``: not cached)."""
@@ -208,11 +212,30 @@ class JWTVerifier:
         entry = cache.get(token)
         if entry is not None:
             # A local JWK or JWKSet never changes: its key is still there, nothing to ask.
-            current = (entry.key,) if self._never_waits else self._source.keys_for(entry.alg, entry.kid)
+            current = (entry.key,) if self._local else self._source.keys_for(entry.alg, entry.kid)
             if self._still_valid(token, entry, current):
                 return entry.claims, entry
         claims = self.verify(token)
         return claims, cache.get(token)
+
+    def _verify_entry_now(self, token: str) -> tuple[dict[str, Any], object] | None:
+        """:meth:`_verify_entry` of a cached token whose key source answers without waiting
+        (a fresh remote set), else ``None``: then :meth:`_verify_entry_async`. An async face
+        tries it first, saving the coroutines of a repeated token.
+
+        Raises:
+            ClaimError: the cached token's time-based claims fail now.
+        """
+        cache, ready = self._cache, self._ready
+        if cache is None or ready is None:
+            return None
+        entry = cache.get(token)
+        if entry is None:
+            return None
+        current = ready(entry.alg, entry.kid)
+        if current is None or not self._still_valid(token, entry, current):
+            return None
+        return entry.claims, entry
 
     async def _verify_entry_async(self, token: str) -> tuple[dict[str, Any], object | None]:
         """:meth:`_verify_entry` without blocking the event loop."""

@@ -192,6 +192,15 @@ class RemoteJWKSet:
                 return found
         return await runner.lookup_async(engine, alg, kid)
 
+    def _keys_ready(self, alg: str, kid: str | None) -> Sequence[JWK] | None:
+        """:meth:`keys_for`'s answer when a fresh set has one (no lock, no I/O, nothing to
+        start), else ``None``: a verifier's sync step before it awaits :meth:`keys_for_async`."""
+        engine = self._engine
+        snapshot = engine.snapshot
+        if snapshot is not None and engine.clock() < snapshot.fresh_until:
+            return snapshot.answers.get((alg, kid))
+        return None
+
     def refresh(self) -> None:
         """Fetch now, or join the fetch in flight, regardless of freshness, cooldown and backoff.
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .conventions import DEFAULT_CONVENTIONS, TokenConventions
 from .frozen import ReadOnlyList, freeze
+from .scope_sets import ScopeSets
 from .token import VerifiedToken
 
 __all__ = ["SharedAccessTokens", "access_token_fields", "expiry", "resource_of"]
@@ -100,7 +101,7 @@ class SharedAccessTokens:
     """
 
     __slots__ = ("_audiences", "_claims", "_conventions", "_defaults", "_direct", "_model", "_resource",
-                 "_setters", "_subject", "_validate")
+                 "_scopes", "_setters", "_subject", "_validate")
 
     def __init__(self, cls: Any, *, resource: str | None = None, audiences: Iterable[str] = (),
                  conventions: TokenConventions = DEFAULT_CONVENTIONS) -> None:
@@ -119,27 +120,27 @@ class SharedAccessTokens:
         self._resource = resource
         self._audiences = frozenset(audiences)
         self._conventions = conventions
+        self._scopes = ScopeSets(conventions)
         self._defaults: dict[str, Any] = {}
         self._setters = tuple(_setter(model, name) for name in _STORED)
         self._direct = self._probe()
 
     def __call__(self, verified: VerifiedToken) -> Any:
         """The shared ``AccessToken`` of ``verified``."""
-        return self._make(verified.token, verified.claims, sorted(verified.scopes), verified.client_id,
-                          verified.subject)
+        return self._make(verified.token, verified.claims, ReadOnlyList(sorted(verified.scopes)),
+                          verified.client_id, verified.subject)
 
     def from_claims(self, token: str, claims: dict[str, Any]) -> Any:
         """The shared ``AccessToken`` of ``token``, whose verified claims are ``claims`` (not changed)."""
         frozen = freeze(claims)
-        conventions = self._conventions
         subject = frozen.get("sub")
-        return self._make(token, frozen, sorted(conventions.scopes(frozen)), conventions.client_id(frozen),
+        return self._make(token, frozen, self._scopes.sorted(frozen), self._conventions.client_id(frozen),
                           subject if isinstance(subject, str) else None)
 
-    def _make(self, token: str, claims: Mapping[str, Any], scopes: list[str], client_id: str | None,
+    def _make(self, token: str, claims: Mapping[str, Any], scopes: ReadOnlyList, client_id: str | None,
               subject: str | None) -> Any:
         values: dict[str, Any] = {
-            "token": token, "client_id": client_id or "", "scopes": ReadOnlyList(scopes),
+            "token": token, "client_id": client_id or "", "scopes": scopes,
             "expires_at": expiry(claims.get("exp")),
             "resource": resource_of(claims.get("aud"), self._resource, self._audiences)}
         if self._subject:
@@ -148,7 +149,7 @@ class SharedAccessTokens:
             values["claims"] = claims
         if self._direct:
             return self._construct(values)
-        validated = dict(values, scopes=scopes)
+        validated = dict(values, scopes=list(scopes))
         if self._claims:
             validated["claims"] = {}  # set below, without the copy validation would make
         made = self._validate(validated)

@@ -9,7 +9,7 @@ change: its fields cannot be set, and its ``claims`` are read-only
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._dpop.verifier import token_jkt
 from .conventions import CLIENT_ID_CLAIMS, TokenConventions
@@ -20,6 +20,21 @@ __all__ = ["VerifiedToken"]
 _SET = object.__setattr__
 
 RolesOf = Callable[[Mapping[str, Any]], frozenset[str]]
+ScopesOf = Callable[[Mapping[str, Any]], frozenset[str]]
+
+
+class _ClaimsOnFirstRead:
+    """``VerifiedToken.claims`` of a view made by :meth:`VerifiedToken.of`: the verifier's claims
+    made read-only when first read, then kept in the instance (which this descriptor, having no
+    ``__set__``, then leaves alone). Most requests read scopes, subject or client id, not claims."""
+
+    def __get__(self, instance: VerifiedToken | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        stored = instance.__dict__
+        frozen = freeze(stored["_raw"])
+        stored["claims"] = frozen  # the same value whichever thread gets here first
+        return frozen
 
 
 class VerifiedToken:
@@ -50,7 +65,10 @@ class VerifiedToken:
     # No __slots__: the fields live in the instance dict, set in one step (a view is made once per
     # token, on the path of a first-seen request: one dict beats eight slot stores there).
 
-    claims: Mapping[str, Any]
+    if TYPE_CHECKING:
+        claims: Mapping[str, Any]
+    else:
+        claims = _ClaimsOnFirstRead()
     scopes: frozenset[str]
     token: str
     subject: str | None
@@ -72,26 +90,27 @@ class VerifiedToken:
             "_roles": frozenset(roles), "_roles_of": None})
 
     @classmethod
-    def of(cls, token: str, claims: dict[str, Any], conventions: TokenConventions,
-           roles_of: RolesOf) -> VerifiedToken:
+    def of(cls, token: str, claims: dict[str, Any], conventions: TokenConventions, roles_of: RolesOf,
+           scopes_of: ScopesOf | None = None) -> VerifiedToken:
         """The view of ``token`` with verified ``claims``, read by ``conventions``.
 
-        ``roles_of(claims)`` gives the roles, when first asked for. A token bound to a
-        DPoP key gets its ``cnf.jkt`` as ``dpop_jkt``: such a view is handed out only on
-        a request whose proof was made with that key (a Bearer one is refused).
+        ``claims`` are kept as they are, never changed, and made read-only when first
+        read. ``roles_of(claims)`` gives the roles, when first asked for;
+        ``scopes_of(claims)`` the scopes (default: ``conventions.scopes``). A token bound
+        to a DPoP key gets its ``cnf.jkt`` as ``dpop_jkt``: such a view is handed out
+        only on a request whose proof was made with that key (a Bearer one is refused).
 
         Raises:
             ClaimError: the token's ``cnf`` is malformed (RFC 7800 §3.1, RFC 9449 §6.1).
         """
-        frozen = freeze(claims)
-        subject, issuer = frozen.get("sub"), frozen.get("iss")
+        subject, issuer = claims.get("sub"), claims.get("iss")
         view: VerifiedToken = object.__new__(cls)
         _SET(view, "__dict__", {
-            "claims": frozen, "scopes": conventions.scopes(frozen), "token": token,
-            "client_id": conventions.client_id(frozen),
+            "_raw": claims, "scopes": (scopes_of or conventions.scopes)(claims), "token": token,
+            "client_id": conventions.client_id(claims),
             "subject": subject if isinstance(subject, str) else None,
             "issuer": issuer if isinstance(issuer, str) else None,
-            "dpop_jkt": token_jkt(frozen) if "cnf" in frozen else None,
+            "dpop_jkt": token_jkt(claims) if "cnf" in claims else None,
             "_roles": None, "_roles_of": roles_of})
         return view
 
@@ -108,7 +127,8 @@ class VerifiedToken:
         roles = self._roles
         if roles is None:
             assert self._roles_of is not None
-            roles = self._roles_of(self.claims)
+            raw = self.__dict__.get("_raw")  # the claims as verified, if not yet made read-only
+            roles = self._roles_of(raw if raw is not None else self.claims)
             self.__dict__["_roles"] = roles  # the same value whichever thread gets here first
         return roles
 

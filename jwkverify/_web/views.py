@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Generic, TypeVar
 
 from .conventions import BearerVerifier, RoleClaim, TokenConventions
+from .frozen import freeze
+from .scope_sets import ScopeSets
 from .token import VerifiedToken
 
 __all__ = ["Derived", "TokenViews", "VerifiedToken"]
@@ -44,10 +46,9 @@ class TokenViews(Generic[V]):
     """The view of each token (by default its :class:`VerifiedToken`), verified on every call,
     built once per cached token.
 
-    :meth:`verify` / :meth:`verify_async` do it all. A face on the hot path calls the
-    two halves itself, saving a coroutine: ``claims, entry = await
-    views.entry_async(token)`` (the verifier's work: raises what it raises), then
-    ``views.view(token, claims, entry)``.
+    :meth:`verify` / :meth:`verify_async` do it all. An async face on the hot path
+    calls the two halves of :meth:`verify_async` itself, saving a coroutine:
+    ``view = views.now(token)``, and when that is ``None``, ``await views.waiting(token)``.
 
     ``build(token, claims)`` makes a view other than a :class:`VerifiedToken` (the
     MCP adapter builds the SDK's ``AccessToken`` straight from the claims); it must
@@ -59,10 +60,12 @@ class TokenViews(Generic[V]):
     can only build a view twice.
     """
 
-    __slots__ = ("_build", "_held", "_size", "_verifier", "entry", "entry_async", "never_waits", "strict")
+    __slots__ = ("_build", "_held", "_size", "_verifier", "entry", "entry_async", "entry_now", "never_waits",
+                 "strict")
 
     entry: Callable[[str], tuple[dict[str, Any], object | None]]
     entry_async: Callable[[str], Awaitable[tuple[dict[str, Any], object | None]]]
+    entry_now: Callable[[str], tuple[dict[str, Any], object] | None]
 
     def __init__(self, verifier: BearerVerifier, build: Callable[[str, dict[str, Any]], V]) -> None:
         self._verifier = verifier
@@ -76,8 +79,14 @@ class TokenViews(Generic[V]):
         #: Its key source is local (a JWK or JWKSet): verifying does no I/O, so async code calls
         #: :attr:`entry` directly, without a coroutine.
         self.never_waits = self.strict and getattr(verifier, "_never_waits", False) is True
+        #: ``(claims, entry)`` of a cached token when the verifier needs no I/O for it (a
+        #: fresh remote set), else ``None``: an async face tries it before :attr:`entry_async`.
+        self.entry_now = _not_now
         if self.strict:  # entry None when not cached: then a new view each time
             self.entry, self.entry_async = seam, seam_async  # type: ignore[assignment]
+            now = getattr(verifier, "_verify_entry_now", None)
+            if callable(now):
+                self.entry_now = now
             self._size = size if isinstance(size, int) and size > 0 else 0
         else:  # a verifier without the seam: a new view each time
             self.entry, self.entry_async, self._size = self._plain, self._plain_async, 0
@@ -90,11 +99,21 @@ class TokenViews(Generic[V]):
         def roles_of(claims: Mapping[str, Any]) -> frozenset[str]:
             return conventions.roles(claims, role_claims)
 
-        def build(token: str, claims: dict[str, Any]) -> VerifiedToken:
-            # roles are read when first asked for: most requests need none
-            return VerifiedToken.of(token, claims, conventions, roles_of)
+        scopes_of = ScopeSets(conventions)
 
-        return TokenViews(verifier, build)
+        def build(token: str, claims: dict[str, Any]) -> VerifiedToken:
+            # roles are read when first asked for: most requests need none; the claims are made
+            # read-only when first read (jwkverify's verifiers never change the dict they return)
+            return VerifiedToken.of(token, claims, conventions, roles_of, scopes_of)
+
+        def build_copy(token: str, claims: dict[str, Any]) -> VerifiedToken:
+            # a verifier of another kind might still hold and change its dict: read-only copy now
+            return VerifiedToken.of(token, freeze(claims), conventions, roles_of, scopes_of)
+
+        views = TokenViews(verifier, build)
+        if not views.strict:
+            views._build = build_copy
+        return views
 
     @property
     def size(self) -> int:
@@ -120,10 +139,30 @@ class TokenViews(Generic[V]):
         Raises:
             JOSEError: the verifier refused the token; anything else it raises.
         """
+        view = self.now(token)
+        return view if view is not None else await self.waiting(token)
+
+    def now(self, token: str) -> V | None:
+        """The view of ``token`` when it is verified without waiting: always with a local key
+        set, and for a cached token of a fresh remote set. ``None``: await :meth:`waiting`.
+        (An async face calls the two itself: a repeated token then costs no coroutine.)
+
+        Raises:
+            JOSEError: the verifier refused the token; anything else it raises.
+        """
         if self.never_waits:
             claims, entry = self.entry(token)
-        else:
-            claims, entry = await self.entry_async(token)
+            return self.view(token, claims, entry)
+        hit = self.entry_now(token)
+        return None if hit is None else self.view(token, hit[0], hit[1])
+
+    async def waiting(self, token: str) -> V:
+        """The view of ``token`` verified the async way (:meth:`now` gave ``None``).
+
+        Raises:
+            JOSEError: the verifier refused the token; anything else it raises.
+        """
+        claims, entry = await self.entry_async(token)
         return self.view(token, claims, entry)
 
     def view(self, token: str, claims: dict[str, Any], entry: object | None) -> V:
@@ -152,6 +191,11 @@ class TokenViews(Generic[V]):
                 del held[next(iter(held))]
             except (KeyError, RuntimeError, StopIteration):  # another thread changed it meanwhile
                 break
+
+
+def _not_now(token: str) -> None:
+    """A verifier without ``_verify_entry_now``: always ask it the async way."""
+    return None
 
 
 class Derived(Generic[T]):

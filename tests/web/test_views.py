@@ -178,3 +178,35 @@ def test_a_view_of_any_kind() -> None:
     tok = token()
     assert views.verify(tok) is views.verify(tok)
     assert asyncio.run(views.verify_async(tok)) == ("aud", "azp", "exp", "iss", "roles", "scope", "sub")
+
+
+def test_a_fresh_remote_set_serves_a_repeated_token_without_awaiting() -> None:
+    jwks = JWKSServer()
+    try:
+        jwks.serve_keys(KEY.jwk, **{"Cache-Control": "max-age=60"})
+        clock = Clock()
+        keys = RemoteJWKSet(jwks.url(), allow_http=True, clock=clock)
+        verifier = JWTVerifier(keys, issuer=ISSUER, audience=AUD, cache_size=8, now=clock)
+        views = views_of(verifier)
+        tok = token(exp=int(clock()) + 120)
+
+        async def scenario() -> None:
+            assert views.entry_now(tok) is None  # not verified yet: the async path
+            first = await views.verify_async(tok)
+            hit = views.entry_now(tok)
+            assert hit is not None and views.view(tok, *hit) is first
+            assert await views.verify_async(tok) is first
+            clock.advance(90)  # the set is stale: a refresh may be due, so the async path decides
+            assert views.entry_now(tok) is None
+            assert await views.verify_async(tok) is first
+            clock.advance(60)  # past exp
+            with pytest.raises(ExpiredToken):
+                await views.verify_async(tok)
+            await keys.aclose()
+
+        asyncio.run(scenario())
+        assert views_of(JWTVerifier(KEYS, audience=AUD, cache_size=4)).entry_now(tok) is None
+        custom = views_of(MultiIssuerVerifier({ISSUER: keys}, audience=AUD, cache_size=4))
+        assert custom.entry_now(tok) is None  # a verifier without the step: always the async path
+    finally:
+        jwks.close()
