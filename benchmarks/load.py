@@ -73,7 +73,9 @@ PHASES = (
     Phase("mcp-steady", "healthy", (2, 3), 2, "healthy", "mcp"),
     Phase("mcp-hang", "hang", (2, 3), 2, "healthy", "mcp"),
 )
-COMPARED = ("none", "jwkverify", "jwkverify-quiet", "pyjwt", "fastmcp")
+COMPARED = ("none", "floor", "jwkverify", "jwkverify-quiet", "pyjwt", "fastmcp")
+#: The agent mix (every request a repeated valid token): no auth, the floor, jwkverify.
+AGENT = ("none", "floor", "jwkverify-quiet")
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,34 @@ def run_compared(run: Run) -> list[dict[str, Any]]:
     return records
 
 
+def run_agent(run: Run) -> list[dict[str, Any]]:
+    """The agent mix (one repeated valid token after another) against no auth, the floor and jwkverify."""
+    provider, keys, args, work = run.provider, run.keys, run.args, run.work
+    provider.publish(keys[2].jwk, keys[3].jwk)
+    provider.set_mode("healthy")
+    records = []
+    tokens = run.tokens("agent", 2, 16)
+    for variant in AGENT:
+        with Server(variant, provider, alg=args.alg, log=work / f"server-agent-{variant}.log") as server:
+            wrk(server.url, tokens, 2, connections=args.connections, mode="agent")  # warm up
+            before = server.worker_stats()
+            started = time.monotonic()
+            summary = wrk(server.url, tokens, args.compare_seconds, connections=args.connections,
+                          mode="agent")
+            ended = time.monotonic()
+            after = server.worker_stats()
+            records.append({"variant": variant, "workers": 1, "expect": "healthy" if variant != "none"
+                            else "none", "wrk": summary, "provider": provider.count(started, ended),
+                            "seconds": ended - started, "server": list(after.values()),
+                            "cpu_s": cpu_seconds(before, after)})
+        print(f"  {variant:<15} {rate_of(summary):8.0f} req/s", flush=True)
+    return records
+
+
+def rate_of(summary: dict[str, Any]) -> float:
+    return float(summary["requests"] / (summary["duration_us"] / 1e6))
+
+
 def run_memory(run: Run) -> dict[str, Any]:
     """RSS of one jwkverify worker before and during ``args.memory`` distinct tokens."""
     provider, args, work = run.provider, run.args, run.work
@@ -295,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.short:
                 print("steady mix, side by side:", flush=True)
                 results["compared"] = run_compared(run)
+                print("agent mix (repeated valid tokens only):", flush=True)
+                results["agent"] = run_agent(run)
             if args.memory:
                 print("memory:", flush=True)
                 results["memory"] = run_memory(run)

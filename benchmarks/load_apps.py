@@ -11,7 +11,9 @@ stateless streamable HTTP app) behind the variant named by ``LOAD_VARIANT``:
   logs each refused token at INFO, so this shows what those records cost;
 - ``none``: the same apps without authentication;
 - ``pyjwt``: a small middleware over PyJWT's ``PyJWKClient`` + ``jwt.decode``;
-- ``fastmcp``: a small middleware over FastMCP's ``JWTVerifier.verify_token``.
+- ``fastmcp``: a small middleware over FastMCP's ``JWTVerifier.verify_token``;
+- ``floor``: :class:`Floor`, the least any verifying middleware does per request (a
+  bound to measure against, not a safe middleware).
 
 Outermost, :class:`Echo` copies the load generator's ``x-class`` and ``x-sent``
 request headers into the response, so the generator can tell each response's token
@@ -164,6 +166,37 @@ class FastMCPAuth:
         await self.app(scope, receive, send)
 
 
+class Floor:
+    """The least a middleware that verifies tokens can do per request: a bound, not a safe middleware.
+
+    A token it let through before passes after one ``dict`` lookup: no expiry, key or
+    scope check, no view, no answer built. Any other token goes to the core's
+    ``verify_async`` (the signature, base64 and JSON any verifier pays) and is refused
+    with a fixed ``401`` if it fails. jwkverify's middleware does all that Floor skips.
+    """
+
+    def __init__(self, app: App, verifier: Any) -> None:
+        self.app, self.verifier = app, verifier
+        self.seen: dict[str, Any] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = bearer(scope) or ""
+        claims = self.seen.get(token)
+        if claims is None:
+            try:
+                claims = await self.verifier.verify_async(token)
+            except Exception:  # every refusal alike
+                await refuse(send)
+                return
+            if len(self.seen) < 4096:
+                self.seen[token] = claims
+        scope["auth"] = claims
+        await self.app(scope, receive, send)
+
+
 def rss_kib() -> int:
     with open(f"/proc/{os.getpid()}/status") as status:
         for line in status:
@@ -223,6 +256,13 @@ def build() -> App:
             return {"pid": os.getpid(), "rss_kib": rss_kib(), "events": events, "status": state.status,
                     "kids": list(state.kids), "fetch_count": state.fetch_count,
                     "failure_count": state.failure_count}
+    elif variant == "floor":
+        from jwkverify import JWTVerifier, RemoteJWKSet
+
+        keys = RemoteJWKSet.from_issuer(issuer, allow_http=True, timeout=timeout, cache_ttl=ttl,
+                                        cooldown=cooldown, headers={"X-Worker": str(os.getpid())})
+        verifier = JWTVerifier(keys, issuer=issuer, audience=audience, algorithms=[alg])
+        api, mcp = Floor(api, verifier), Floor(mcp, verifier)
     elif variant == "pyjwt":
         jwks_url = issuer + "/jwks"
         api = PyJWTAuth(api, jwks_url=jwks_url, issuer=issuer, audience=audience, alg=alg, ttl=ttl,

@@ -7,7 +7,9 @@
 -- and that class's next token ("fresh_valid" tokens are used once each, the others cycle).
 -- MODE "distinct": every request carries a token never sent before (from OFFSET on): a
 -- correctly shaped token with a new payload and a wrong signature, one with a new unknown kid,
--- garbage, and the valid tokens of the file in turn; for the memory measurement.
+-- garbage, and the valid tokens of the file in turn; for the memory measurement. MODE "agent":
+-- every request carries a repeated valid token, as one agent's session sends the same token
+-- with every call (the traffic the server's hot path is built for).
 -- TARGET "api": GET /api; "mcp": POST /mcp with a JSON-RPC tools/list.
 -- Each request carries x-class and x-sent (CLOCK_MONOTONIC, microseconds); the server echoes
 -- them back, so response() knows each response's class and latency without a connection id.
@@ -113,6 +115,9 @@ function request()
   local class, token
   if mode == "distinct" then
     class, token = distinct()
+  elseif mode == "agent" then
+    class = "repeated_valid"
+    token = next_token(class)
   else
     slot = slot % #wheel + 1
     class = wheel[slot]

@@ -24,7 +24,7 @@ __all__ = ["judge", "judge_run", "provider_bound", "write_report"]
 #: The jwkverify column ratios are taken against: refusal records off (see load_apps.py).
 REFERENCE = "jwkverify-quiet"
 LABELS = {"none": "no auth", "jwkverify": "jwkverify\n(INFO per\nrefusal)", "jwkverify-quiet": "jwkverify",
-          "pyjwt": "PyJWT\nPyJWKClient", "fastmcp": "FastMCP\nJWTVerifier"}
+          "pyjwt": "PyJWT\nPyJWKClient", "fastmcp": "FastMCP\nJWTVerifier", "floor": "floor\n(a bound)"}
 
 
 def rate(record: dict[str, Any]) -> float:
@@ -97,7 +97,7 @@ def judge_record(record: dict[str, Any]) -> dict[str, int]:
 def judge_run(results: dict[str, Any]) -> dict[str, Any]:
     """Totals over the run, and whether it passed."""
     wrong = errors = unexpected = over = missing = 0
-    for record in [*results.get("phases", ()), *results.get("compared", ())]:
+    for record in [*results.get("phases", ()), *results.get("compared", ()), *results.get("agent", ())]:
         tally = judge_record(record)
         record["verdicts"] = tally
         missing += tally["missing_retry_after"]
@@ -176,6 +176,23 @@ def compared_table(results: dict[str, Any]) -> list[str]:
     return rows
 
 
+def agent_table(results: dict[str, Any]) -> list[str]:
+    records = results["agent"]
+    none = next(r for r in records if r["variant"] == "none")
+    floor = next(r for r in records if r["variant"] == "floor")
+    rows = ["| server | req/s | vs no auth | vs floor | req per server CPU-s | vs no auth | µs per request "
+            "over no auth | p50 ms | p99 ms | wrong verdicts |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for record in records:
+        value, cpu, summary = rate(record), per_cpu(record), record["wrk"]
+        cpu_text = f"{cpu:.0f} | {cpu / per_cpu(none):.2f}x" if cpu and per_cpu(none) else "- | -"
+        rows.append(f"| {record['variant']} | {value:.0f} | {value / rate(none):.2f}x | "
+                    f"{value / rate(floor):.2f}x | {cpu_text} | {1e6 / value - 1e6 / rate(none):.1f} | "
+                    f"{_ms(summary['p50_us'])} | {_ms(summary['p99_us'])} | "
+                    f"{record['verdicts']['wrong'] if record['variant'] != 'none' else 'n/a'} |")
+    return rows
+
+
 def memory_table(results: dict[str, Any]) -> list[str]:
     rows = ["| distinct tokens sent | RSS MiB |", "| ---: | ---: |"]
     rows += [f"| {point['tokens']:,} | {point['rss_kib'] / 1024:.1f} |"
@@ -202,6 +219,13 @@ def write_report(results: dict[str, Any], verdict: dict[str, Any], json_path: Pa
                   "each refused token at INFO, so `jwkverify` (the default) pays one rich log record per "
                   "refusal; without the MCP SDK's logging set-up (no INFO handler) jwkverify runs as "
                   "`jwkverify-quiet`.", "", *compared_table(results), ""]
+    if "agent" in results:
+        lines += ["## The agent mix: every request a repeated valid token", "",
+                  "What one agent's session sends: the same token with every tool call. `floor` is the "
+                  "least any verifying middleware does per request (a dict lookup of a token it let "
+                  "through before; no expiry, key or scope check, no view; `load_apps.Floor`): a bound, "
+                  "not a safe middleware.",
+                  "", *agent_table(results), ""]
     if "memory" in results:
         lines += ["## Memory over distinct tokens (one worker)", "", *memory_table(results), ""]
     md_path.write_text("\n".join(lines))
@@ -220,7 +244,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
     labels = [f"{LABELS[r['variant']]}\nx{r['workers']}" for r in records]
     values = [rate(r) for r in records]
     colours = {"none": "#999999", "jwkverify": "#2a7ab0", "jwkverify-quiet": "#5aa0d0", "pyjwt": "#d98c2b",
-               "fastmcp": "#8a5bb5"}
+               "fastmcp": "#8a5bb5", "floor": "#55aa55"}
     bars = left.bar(labels, values, color=[colours[r["variant"]] for r in records])
     for bar, value in zip(bars, values, strict=True):
         left.annotate(f"{value / values[0]:.2f}x", (bar.get_x() + bar.get_width() / 2, value),
