@@ -135,6 +135,12 @@ def server_section(data: Mapping[str, Any], profile: Path) -> str:
         "that a refused request costs about what an accepted one does.",
         "",
         _table(["overhead", "median", "budget", ""], budget_rows),
+        "",
+        "Inside a FastAPI request every step runs colder than alone: the ASGI middleware adds about",
+        "2.2 µs to the bare ASGI app but about 6 µs to the FastAPI app (the *for scale* row), and",
+        "`BearerAuth`'s stages timed alone add up to about 2 µs (the profile below). The FastAPI rows",
+        "are over their budgets by that much; a dependency that does less (the `by hand` row only reads",
+        "the header and awaits `verify_async`) is the baseline of the first-seen one.",
     ]
     if peer_rows:
         parts += [

@@ -52,7 +52,7 @@ def asgi_repeated(case: Any) -> dict[str, Any]:
     assert asgi_call(middleware, scope, recorder) == 200
     core, views, token = middleware._core, middleware._views, case.token
     route = core.route("POST", "/mcp")
-    claims, entry = run(views.entry_async(token))
+    claims, entry = views.entry(token)
     view = views.view(token, claims, entry)
     assert core.authorize(view, route.scopes, route.roles) is None
 
@@ -67,7 +67,7 @@ def asgi_repeated(case: Any) -> dict[str, Any]:
         ("credentials: find Authorization among 8 headers, known token",
          best(lambda: middleware._credentials(scope["headers"], route.scopes), 20000)),
         ("verifier: token-cache hit (expiry window, key still there)",
-         best(lambda: run(views.entry_async(token)), 20000)),
+         best(lambda: views.entry(token), 20000)),
         ("view: the token's VerifiedToken, reused", best(lambda: views.view(token, claims, entry), 20000)),
         ("requirements: scopes and roles granted",
          best(lambda: core.authorize(view, route.scopes, route.roles), 20000)),
@@ -80,6 +80,7 @@ def mcp_first_seen(case: Any) -> dict[str, Any]:
 
     from jwkverify._web.access_tokens import SharedAccessTokens
     from jwkverify._web.conventions import DEFAULT_CONVENTIONS as CONVENTIONS
+    from jwkverify._web.scope_sets import ScopeSets
     from jwkverify.mcp import MCPTokenVerifier
 
     verifier = JWTVerifier(JWKSet.from_json(case.jwks_json), algorithms=[case.alg], issuer=ISSUER,
@@ -90,20 +91,22 @@ def mcp_first_seen(case: Any) -> dict[str, Any]:
     claims = verifier.verify(token)
     frozen = freeze(claims)
     shared = SharedAccessTokens(AccessToken, resource=AUDIENCE, audiences=[AUDIENCE])
-    scopes = sorted(CONVENTIONS.scopes(frozen))
-    read = best(lambda: freeze(claims)) + best(lambda: sorted(CONVENTIONS.scopes(frozen)))
+    sets = ScopeSets(CONVENTIONS)
+    scopes = sets.sorted(frozen)
+    read = best(lambda: freeze(claims)) + best(lambda: sets.sorted(frozen))
     whole = best(lambda: run(adapter.verify_token(token)), 300)
     return path("MCPTokenVerifier.verify_token, first-seen token (the whole call)", whole, [
-        ("core: JWTVerifier.verify_async (signature, base64, JSON, claims)",
-         best(lambda: run(verifier.verify_async(token)), 300)),
+        ("core: JWTVerifier.verify (a local key set: called without a coroutine)",
+         best(lambda: verifier.verify(token), 300)),
         ("read-only copy of the claims", best(lambda: freeze(claims))),
-        ("scopes (scope, else scp), sorted", best(lambda: sorted(CONVENTIONS.scopes(frozen)))),
+        ("scopes (scope, else scp), sorted: remembered per scope string",
+         best(lambda: sets.sorted(frozen))),
         ("the SDK's AccessToken, put together read-only (no re-validation)",
          best(lambda: shared._make(token, frozen, scopes, "client", "sub"))),
         ("client id, subject, expiry, resource: the rest of from_claims",
          max(0.0, best(lambda: shared.from_claims(token, claims)) - read
              - best(lambda: shared._make(token, frozen, scopes, "client", "sub")))),
-    ])
+    ], rest="rest: the verify_token coroutine, the token-cache and refusal glue")
 
 
 def fastapi_repeated(case: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ._web.answers import Answer
 from ._web.conventions import BearerVerifier, RoleClaim
-from ._web.credentials import Credentials
+from ._web.credentials import BEARER, Credentials
 from ._web.decision import BearerCore
 from ._web.dpop import asgi_request_path
 from ._web.options import BearerOptions, scopes_option
@@ -129,18 +129,22 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
                        response: Response) -> VerifiedToken:
         """The request's verified token, or the ``HTTPException`` that refuses it."""
         core = self._core
-        needed = self._scopes(security_scopes.scopes)
+        scopes = security_scopes.scopes
+        needed = self._needed.get(tuple(scopes)) or self._scopes(scopes)  # remembered, else checked once
         if core.dpop is not None:
             return await self._admit(request, needed, response)
         # The ASGI headers as they are (names lower case, as ASGI servers send them): building
         # Starlette's Headers for one lookup would cost more than the rest of a cached request.
         values = [value.decode("latin-1") for name, value in request.scope["headers"]
                   if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization")]
-        found = core.credentials(values, needed)
-        if isinstance(found, Credentials):  # a local key set does no I/O: verified without a coroutine
-            outcome = core.verify(found) if core.views.never_waits else await core.verify_async(found)
+        token = core.quick_token(values[0]) if len(values) == 1 else None
+        if token is not None:  # plainly "Bearer <token>": verified without a coroutine if it can be
+            outcome = core.bearer_now(token)
+            if outcome is None:
+                outcome = await core.verify_async(Credentials(BEARER, token))
         else:
-            outcome = found
+            found = core.read(values, needed)
+            outcome = await core.verify_async(found) if isinstance(found, Credentials) else found
         if isinstance(outcome, VerifiedToken):
             refusal = core.authorize(outcome, needed, self._options.required_roles)
             if refusal is None:
