@@ -23,18 +23,41 @@ RolesOf = Callable[[Mapping[str, Any]], frozenset[str]]
 ScopesOf = Callable[[Mapping[str, Any]], frozenset[str]]
 
 
-class _ClaimsOnFirstRead:
-    """``VerifiedToken.claims`` of a view made by :meth:`VerifiedToken.of`: the verifier's claims
-    made read-only when first read, then kept in the instance (which this descriptor, having no
-    ``__set__``, then leaves alone). Most requests read scopes, subject or client id, not claims."""
+class _OnFirstRead:
+    """A field of a view made by :meth:`VerifiedToken.of`, read from the verified claims when
+    first asked for, then kept in the instance (this descriptor has no ``__set__``, so the kept
+    value wins from then on). Most requests read the scopes and little else: a first-seen
+    token pays for the rest only if it is read."""
+
+    __slots__ = ("_name", "_read")
+
+    def __init__(self, read: Callable[[VerifiedToken], Any]) -> None:
+        self._read = read
+        self._name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
 
     def __get__(self, instance: VerifiedToken | None, owner: type | None = None) -> Any:
         if instance is None:
             return self
-        stored = instance.__dict__
-        frozen = freeze(stored["_raw"])
-        stored["claims"] = frozen  # the same value whichever thread gets here first
-        return frozen
+        value = self._read(instance)
+        instance.__dict__[self._name] = value  # the same value whichever thread gets here first
+        return value
+
+
+def _string(name: str) -> Callable[[VerifiedToken], str | None]:
+    def read(view: VerifiedToken) -> str | None:
+        value = view.__dict__["_raw"].get(name)
+        return value if isinstance(value, str) else None
+
+    return read
+
+
+def _client_id(view: VerifiedToken) -> str | None:
+    stored = view.__dict__
+    conventions: TokenConventions = stored["_conventions"]
+    return conventions.client_id(stored["_raw"])
 
 
 class VerifiedToken:
@@ -67,13 +90,16 @@ class VerifiedToken:
 
     if TYPE_CHECKING:
         claims: Mapping[str, Any]
-    else:
-        claims = _ClaimsOnFirstRead()
+        subject: str | None
+        issuer: str | None
+        client_id: str | None
+    else:  # set at once by __init__; by of(), read from the claims when first asked for
+        claims = _OnFirstRead(lambda view: freeze(view.__dict__["_raw"]))
+        subject = _OnFirstRead(_string("sub"))
+        issuer = _OnFirstRead(_string("iss"))
+        client_id = _OnFirstRead(_client_id)
     scopes: frozenset[str]
     token: str
-    subject: str | None
-    issuer: str | None
-    client_id: str | None
     dpop_jkt: str | None
     _roles: frozenset[str] | None
     _roles_of: RolesOf | None
@@ -95,7 +121,8 @@ class VerifiedToken:
         """The view of ``token`` with verified ``claims``, read by ``conventions``.
 
         ``claims`` are kept as they are, never changed, and made read-only when first
-        read. ``roles_of(claims)`` gives the roles, when first asked for;
+        read; subject, issuer and client id are read from them when first asked for.
+        ``roles_of(claims)`` gives the roles, when first asked for;
         ``scopes_of(claims)`` the scopes (default: ``conventions.scopes``). A token bound
         to a DPoP key gets its ``cnf.jkt`` as ``dpop_jkt``: such a view is handed out
         only on a request whose proof was made with that key (a Bearer one is refused).
@@ -103,14 +130,10 @@ class VerifiedToken:
         Raises:
             ClaimError: the token's ``cnf`` is malformed (RFC 7800 §3.1, RFC 9449 §6.1).
         """
-        subject, issuer = claims.get("sub"), claims.get("iss")
         view: VerifiedToken = object.__new__(cls)
         _SET(view, "__dict__", {
-            "_raw": claims, "scopes": (scopes_of or conventions.scopes)(claims), "token": token,
-            "client_id": conventions.client_id(claims),
-            "subject": subject if isinstance(subject, str) else None,
-            "issuer": issuer if isinstance(issuer, str) else None,
-            "dpop_jkt": token_jkt(claims) if "cnf" in claims else None,
+            "_raw": claims, "_conventions": conventions, "scopes": (scopes_of or conventions.scopes)(claims),
+            "token": token, "dpop_jkt": token_jkt(claims) if "cnf" in claims else None,
             "_roles": None, "_roles_of": roles_of})
         return view
 

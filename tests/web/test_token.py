@@ -89,3 +89,16 @@ def test_a_cached_tokens_view_shares_the_caches_claims_read_only() -> None:
     mine = verifier.verify(tok)
     mine["groups"].append("admin")  # the caller's copy: neither the cache nor the view changes
     assert views.verify(tok).claims["groups"] == ["g"] and verifier.verify(tok)["groups"] == ["g"]
+
+
+def test_fields_read_when_first_asked_for_are_kept_and_cannot_be_set() -> None:
+    view = view_of({"sub": "alice", "iss": "https://i", "cid": "okta-app", "scope": "a"})
+    assert "subject" not in vars(view) and "claims" not in vars(view)  # nothing read yet
+    assert view.client_id == "okta-app" and view.subject == "alice" and view.issuer == "https://i"
+    assert vars(view)["subject"] == "alice"  # kept: read once
+    for name in ("subject", "issuer", "client_id", "claims"):
+        with pytest.raises(AttributeError):
+            setattr(view, name, "mallory")
+    proven = view._proven_by("thumb")  # a DPoP request's copy reads the same
+    assert proven.subject == "alice" and proven.dpop_jkt == "thumb" and view.dpop_jkt is None
+    assert VerifiedToken.subject is not None  # the class attribute: the descriptor itself
