@@ -22,7 +22,7 @@ from .flight import Flight
 from .http import redact
 from .options import Settings
 from .report import Reporter
-from .snapshot import Exchange, Fetched, NotModified, Outcome, Snapshot, exchange
+from .snapshot import Exchange, Fetched, NotModified, Outcome, Snapshot, carried_over, exchange
 
 __all__ = ["Engine", "Launcher", "Turn"]
 
@@ -174,12 +174,14 @@ class Engine:
         attempt, base = flight.attempt, flight.base
         freshness: Freshness | None = None
         applied = False
+        if isinstance(result, Fetched):  # outside the lock: a race only keeps fewer key objects
+            keyset, answers = carried_over(self.snapshot, result)
         with self.lock:
             before = self.snapshot
             if isinstance(result, Fetched):
                 freshness = self.policy.succeeded(attempt, now, result.lifetime)
                 if freshness is not None:
-                    self.snapshot = Snapshot(result.answers, freshness.fresh_until, result.keyset,
+                    self.snapshot = Snapshot(answers, freshness.fresh_until, keyset,
                                              freshness, result.document, result.url, result.lifetime,
                                              result.etag, result.last_modified)
             elif isinstance(result, NotModified) and base is not None and base is before:

@@ -33,6 +33,7 @@ __all__ = [
     "Outcome",
     "Snapshot",
     "answers_of",
+    "carried_over",
     "exchange",
     "export_text",
     "key_set_from",
@@ -156,6 +157,21 @@ def answers_of(keyset: JWKSet) -> Answers:
                     with suppress(JOSEError):  # an ambiguous kid: the set refuses it
                         answers[(alg, kid)] = keyset.keys_for(alg, kid)
     return answers
+
+
+def carried_over(old: Snapshot | None, fetched: Fetched) -> tuple[JWKSet, Answers]:
+    """``fetched``'s set and answers, with every key equal to one of ``old``'s (same material
+    and metadata) replaced by ``old``'s object: a refresh that brings back the keys already
+    cached keeps their objects, so a verifier's cached tokens still find their key by
+    identity (no comparison on each hit) and each key's prepared verifier survives."""
+    if old is None:
+        return fetched.keyset, fetched.answers
+    previous = {key: key for key in old.keyset}
+    kept = [previous.get(key, key) for key in fetched.keyset]
+    if not any(key in previous for key in fetched.keyset):
+        return fetched.keyset, fetched.answers
+    keyset = JWKSet(kept, skipped=fetched.keyset.skipped)
+    return keyset, answers_of(keyset)
 
 
 def key_set_from(document: Mapping[str, Any]) -> JWKSet:
