@@ -97,7 +97,8 @@ def judge_record(record: dict[str, Any]) -> dict[str, int]:
 def judge_run(results: dict[str, Any]) -> dict[str, Any]:
     """Totals over the run, and whether it passed."""
     wrong = errors = unexpected = over = missing = 0
-    for record in [*results.get("phases", ()), *results.get("compared", ()), *results.get("agent", ())]:
+    rounds = [each for record in results.get("agent", ()) for each in record.get("all", [record])]
+    for record in [*results.get("phases", ()), *results.get("compared", ()), *rounds]:
         tally = judge_record(record)
         record["verdicts"] = tally
         missing += tally["missing_retry_after"]
@@ -105,6 +106,9 @@ def judge_run(results: dict[str, Any]) -> dict[str, Any]:
         if record.get("variant", "jwkverify").startswith("jwkverify"):
             wrong += tally["wrong"]
             unexpected += tally["unexpected_503"]
+    for record in results.get("agent", ()):  # a median round stands for its rounds: their totals
+        record["verdicts"] = {name: sum(each["verdicts"][name] for each in record.get("all", [record]))
+                              for name in record.get("all", [record])[0]["verdicts"]}
     for record in results.get("phases", ()):
         record["provider_bound"] = bound = provider_bound(record, results)
         over += sum(1 for count in record["provider"].values() if count > bound)
@@ -180,13 +184,14 @@ def agent_table(results: dict[str, Any]) -> list[str]:
     records = results["agent"]
     none = next(r for r in records if r["variant"] == "none")
     floor = next(r for r in records if r["variant"] == "floor")
-    rows = ["| server | req/s | vs no auth | vs floor | req per server CPU-s | vs no auth | µs per request "
-            "over no auth | p50 ms | p99 ms | wrong verdicts |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = ["| server | req/s, median round | every round | vs no auth | vs floor | req per server CPU-s | "
+            "vs no auth | µs per request over no auth | p50 ms | p99 ms | wrong verdicts |",
+            "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for record in records:
         value, cpu, summary = rate(record), per_cpu(record), record["wrk"]
         cpu_text = f"{cpu:.0f} | {cpu / per_cpu(none):.2f}x" if cpu and per_cpu(none) else "- | -"
-        rows.append(f"| {record['variant']} | {value:.0f} | {value / rate(none):.2f}x | "
+        every = ", ".join(f"{each:.0f}" for each in record.get("rounds", [value]))
+        rows.append(f"| {record['variant']} | {value:.0f} | {every} | {value / rate(none):.2f}x | "
                     f"{value / rate(floor):.2f}x | {cpu_text} | {1e6 / value - 1e6 / rate(none):.1f} | "
                     f"{_ms(summary['p50_us'])} | {_ms(summary['p99_us'])} | "
                     f"{record['verdicts']['wrong'] if record['variant'] != 'none' else 'n/a'} |")
@@ -224,7 +229,8 @@ def write_report(results: dict[str, Any], verdict: dict[str, Any], json_path: Pa
                   "What one agent's session sends: the same token with every tool call. `floor` is the "
                   "least any verifying middleware does per request (a dict lookup of a token it let "
                   "through before; no expiry, key or scope check, no view; `load_apps.Floor`): a bound, "
-                  "not a safe middleware.",
+                  "not a safe middleware. The three take turns, three rounds each; each keeps its "
+                  "median round.",
                   "", *agent_table(results), ""]
     if "memory" in results:
         lines += ["## Memory over distinct tokens (one worker)", "", *memory_table(results), ""]
