@@ -93,6 +93,16 @@ class MCPTokenVerifier:
         access: AccessToken | None = await self._verify.verify_token(token)
         return access
 
+    @property
+    def required_scopes(self) -> list[str]:
+        """What FastMCP's ``RemoteAuthProvider(token_verifier=...)`` reads first: this is the SDK's
+        verifier, not FastMCP's (the SDK itself never asks for it).
+
+        Raises:
+            TypeError: always; FastMCP takes :class:`jwkverify.fastmcp.FastMCPTokenVerifier`.
+        """
+        raise TypeError(_NOT_FASTMCP)
+
     def get_middleware(self) -> list[Any]:
         """What ``FastMCP(auth=...)`` asks its auth first: this is the SDK's verifier, not FastMCP's.
 

@@ -489,6 +489,16 @@ def test_the_mcp_sdk_adapter_in_fastmcp_is_a_type_error_naming_this_one() -> Non
         server.http_app(path="/mcp")
 
 
+def test_the_mcp_sdk_adapter_in_remote_auth_provider_is_a_type_error_naming_this_one() -> None:
+    from fastmcp.server.auth import RemoteAuthProvider
+
+    from jwkverify.mcp import MCPTokenVerifier
+
+    with pytest.raises(TypeError, match=r"jwkverify\.fastmcp\.FastMCPTokenVerifier"):
+        RemoteAuthProvider(token_verifier=MCPTokenVerifier(JWTVerifier(KEYS, audience=RESOURCE)),  # type: ignore[arg-type]
+                           authorization_servers=["https://idp.test"], base_url="https://mcp.test")
+
+
 def test_a_verifier_crash_is_401_not_500(served: Callable[..., Running]) -> None:
     running = served(JWTVerifier(_Broken(), audience="x"))
     assert running.post("Bearer " + token_for("x")).status_code == 401
