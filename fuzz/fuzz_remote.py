@@ -138,6 +138,9 @@ def seeds() -> list[bytes]:
             found.append(bytes([flags]) + encode(200, headers, body, last=False)
                          + encode(304, {"cache-control": "max-age=60"}, b"", last=False)
                          + encode(200, {"content-type": "application/jwk-set+json"}, body, last=True))
+    # a crash this target found: a redirect whose Location urljoin refuses (an unclosed "[")
+    found.append(bytes([8]) + encode(302, {"location": "http://[::1/jwks"}, b"", last=False)
+                 + encode(301, {"location": "["}, b"", last=False) + encode(404, {}, b"", last=True))
     return found
 
 

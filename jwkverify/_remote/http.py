@@ -148,7 +148,10 @@ def check_response(request: Request, response: Response, max_bytes: int) -> None
         from urllib.parse import urljoin
 
         location = response.headers.get("location")
-        target = f" to {redact(urljoin(request.url, location))}" if location else ""
+        try:
+            target = f" to {redact(urljoin(request.url, location))}" if location else ""
+        except ValueError:  # urljoin refuses some malformed Locations (an unclosed "[")
+            target = " to <malformed URL>"
         raise KeySetFetchError(f"{where} answered HTTP {status}, a redirect{target}; redirects are "
                                "not followed: configure the final URL")
     if status != 200:

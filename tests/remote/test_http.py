@@ -76,6 +76,7 @@ CONDITIONAL = Request("https://idp.example/jwks", {"If-None-Match": '"1"'}, "the
     (REQUEST, Response(307, {"location": "/v2/jwks?sig=1"}, b""),
      "redirect to https://idp.example/v2/jwks;"),
     (REQUEST, Response(308, {}, b""), "HTTP 308, a redirect;"),
+    (REQUEST, Response(302, {"location": "http://[::1/jwks"}, b""), "a redirect to <malformed URL>;"),
     (REQUEST, Response(204, {}, b""), "HTTP 204"),
     (REQUEST, Response(200, {}, b"x" * 11), "11 bytes; at most 10"),
     (REQUEST, Response(200, {"content-encoding": "br"}, b"{}"), "Content-Encoding 'br'"),
