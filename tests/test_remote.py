@@ -46,12 +46,6 @@ KEY_C = make_key("EdDSA", kid="c")
 CLAIMS = {"sub": "alice"}
 
 
-@pytest.fixture
-def server() -> Iterator[JWKSServer]:
-    running = JWKSServer()
-    yield running
-    running.close()
-
 
 @pytest.fixture
 def clock() -> Clock:

@@ -168,8 +168,8 @@ def carried_over(old: Snapshot | None, fetched: Fetched) -> tuple[JWKSet, Answer
         return fetched.keyset, fetched.answers
     previous = {key: key for key in old.keyset}
     kept = [previous.get(key, key) for key in fetched.keyset]
-    if not any(key in previous for key in fetched.keyset):
-        return fetched.keyset, fetched.answers
+    if all(mine is new for mine, new in zip(kept, fetched.keyset, strict=True)):
+        return fetched.keyset, fetched.answers  # no key carried over
     keyset = JWKSet(kept, skipped=fetched.keyset.skipped)
     return keyset, answers_of(keyset)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -73,12 +72,6 @@ def v1_claims(tenant: str = TID, **changes: Any) -> dict[str, Any]:
 def token(key: Any, claims: dict[str, Any], **header: Any) -> str:
     return key.token(claims, header={"typ": "JWT", **header})
 
-
-@pytest.fixture
-def server() -> Iterator[JWKSServer]:
-    running = JWKSServer()
-    yield running
-    running.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,12 +28,6 @@ def access_claims(issuer: str = ISSUER, **changes: Any) -> dict[str, Any]:
     claims.update(changes)
     return claims_at({name: value for name, value in claims.items() if value is not None})
 
-
-@pytest.fixture
-def server() -> Iterator[JWKSServer]:
-    running = JWKSServer()
-    yield running
-    running.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,12 +25,6 @@ KEY_B = make_key("ES256", kid="b")
 TIMEOUT = 1.5
 FRACTION = 0.15  # no request may wait more than this share of the timeout while a usable set exists
 
-
-@pytest.fixture
-def server() -> Iterator[JWKSServer]:
-    running = JWKSServer()
-    yield running
-    running.close()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -90,12 +89,6 @@ def test_check_response(request_: Request, response: Response, problem: str | No
         with pytest.raises(KeySetFetchError, match=problem.replace("(", r"\(").replace("?", r"\?")):
             check_response(request_, response, 10)
 
-
-@pytest.fixture
-def server() -> Iterator[JWKSServer]:
-    running = JWKSServer()
-    yield running
-    running.close()
 
 
 def test_stdlib_fetch_returns_status_headers_and_body(server: JWKSServer) -> None:

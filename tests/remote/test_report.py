@@ -9,7 +9,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,12 +21,6 @@ from jwkverify.observe import KEYSET_EVENTS, Counters
 KEY_A = make_key("ES256", kid="a")
 KEY_B = make_key("ES256", kid="b")
 
-
-@pytest.fixture
-def server() -> Iterator[JWKSServer]:
-    running = JWKSServer()
-    yield running
-    running.close()
 
 
 @pytest.fixture

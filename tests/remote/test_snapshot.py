@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
-import pytest
 from jwks_server import Clock, JWKSServer
 from signing import make_key
 
@@ -15,12 +13,6 @@ from jwkverify._remote.snapshot import Fetched, answers_of, carried_over
 KEY_A = make_key("RS256", kid="a")
 KEY_B = make_key("ES256", kid="b")
 
-
-@pytest.fixture
-def server() -> Iterator[JWKSServer]:
-    jwks = JWKSServer()
-    yield jwks
-    jwks.close()
 
 
 def fetched(*jwks: dict[str, object]) -> Fetched:
