@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ._web.answers import Answer
 from ._web.conventions import BearerVerifier, RoleClaim
-from ._web.credentials import BEARER, Credentials
+from ._web.credentials import Credentials
 from ._web.decision import BearerCore
 from ._web.dpop import asgi_request_path
 from ._web.options import BearerOptions, scopes_option
@@ -135,13 +135,22 @@ class BearerAuth(SecurityBase):  # type: ignore[misc, unused-ignore]
             return await self._admit(request, needed, response)
         # The ASGI headers as they are (names lower case, as ASGI servers send them): building
         # Starlette's Headers for one lookup would cost more than the rest of a cached request.
-        values = [value.decode("latin-1") for name, value in request.scope["headers"]
-                  if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization")]
+        values = []  # a loop, not a comprehension: no frame of its own before Python 3.12
+        for name, value in request.scope["headers"]:
+            if name == b"authorization" or (len(name) == 13 and name.lower() == b"authorization"):
+                values.append(value.decode("latin-1"))
         token = core.quick_token(values[0]) if len(values) == 1 else None
-        if token is not None:  # plainly "Bearer <token>": verified without a coroutine if it can be
-            outcome = core.bearer_now(token)
-            if outcome is None:
-                outcome = await core.verify_async(Credentials(BEARER, token))
+        outcome: VerifiedToken | Answer
+        if token is not None:  # plainly "Bearer <token>"
+            views = core.views
+            try:  # a local key set, or a fresh remote one, does no I/O: verified without a coroutine
+                view = views.now(token)
+                if view is None:
+                    view = await views.waiting(token)
+            except Exception as exc:  # nothing the verifier raises may become a 500
+                outcome = core.refused(exc, token)
+            else:  # RFC 9449 §7.2: a DPoP-bound token is no Bearer token
+                outcome = view if view.dpop_jkt is None else core.downgraded()
         else:
             found = core.read(values, needed)
             outcome = await core.verify_async(found) if isinstance(found, Credentials) else found

@@ -184,17 +184,6 @@ class BearerCore:
             return self.refused(exc, credentials.token)
         return view if view.dpop_jkt is None else self.downgraded()
 
-    def bearer_now(self, token: str) -> VerifiedToken | Answer | None:
-        """:meth:`verify` of a Bearer ``token`` (from :meth:`quick_token`) when it needs no
-        waiting (:meth:`~.views.TokenViews.now`); ``None``: await :meth:`verify_async` instead."""
-        try:
-            view = self.views.now(token)
-        except Exception as exc:  # nothing the verifier raises may become a 500
-            return self.refused(exc, token)
-        if view is None:
-            return None
-        return view if view.dpop_jkt is None else self.downgraded()
-
     def downgraded(self) -> Answer:
         """The answer to a token bound to a DPoP key (``cnf.jkt``) sent as Bearer: refused, DPoP
         on or off, since accepting it without its proof would undo the binding (RFC 9449 §7.2)."""

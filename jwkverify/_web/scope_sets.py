@@ -30,13 +30,15 @@ SCOPE_STRINGS: Final = 256
 class ScopeSets:
     """``conventions.scopes(claims)``, and the same sorted, remembered per scope string."""
 
-    __slots__ = ("_conventions", "_sets", "_size", "_sorted")
+    __slots__ = ("_conventions", "_size", "_sorted", "known")
 
     def __init__(self, conventions: TokenConventions, size: int = SCOPE_STRINGS) -> None:
         self._conventions = conventions
         # with permission claims, the scopes are more than one string's: nothing to remember
         self._size = 0 if conventions.permission_claims else size
-        self._sets: dict[str, frozenset[str]] = {}
+        #: The set of each scope string read so far (read it, never change it): a hot path
+        #: looks a ``scope`` string up here before it calls this object.
+        self.known: dict[str, frozenset[str]] = {}
         self._sorted: dict[str, ReadOnlyList] = {}
 
     def __call__(self, claims: Mapping[str, Any]) -> frozenset[str]:
@@ -44,10 +46,10 @@ class ScopeSets:
         text = self._text(claims)
         if text is None:
             return self._conventions.scopes(claims)
-        found = self._sets.get(text)
+        found = self.known.get(text)
         if found is None:
             found = self._conventions.scopes(claims)
-            self._keep(self._sets, text, found)
+            self._keep(self.known, text, found)
         return found
 
     def sorted(self, claims: Mapping[str, Any]) -> ReadOnlyList:

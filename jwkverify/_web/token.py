@@ -14,17 +14,17 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .._dpop.verifier import token_jkt
 from .conventions import CLIENT_ID_CLAIMS, TokenConventions
 from .frozen import ReadOnlyDict, freeze, thaw
+from .scope_sets import ScopeSets
 
 __all__ = ["VerifiedToken"]
 
 _SET = object.__setattr__
 
 RolesOf = Callable[[Mapping[str, Any]], frozenset[str]]
-ScopesOf = Callable[[Mapping[str, Any]], frozenset[str]]
 
 
 class _OnFirstRead:
-    """A field of a view made by :meth:`VerifiedToken.of`, read from the verified claims when
+    """A field of a view made by :meth:`VerifiedToken.maker`, read from the verified claims when
     first asked for, then kept in the instance (this descriptor has no ``__set__``, so the kept
     value wins from then on). Most requests read the scopes and little else: a first-seen
     token pays for the rest only if it is read."""
@@ -56,8 +56,14 @@ def _string(name: str) -> Callable[[VerifiedToken], str | None]:
 
 def _client_id(view: VerifiedToken) -> str | None:
     stored = view.__dict__
-    conventions: TokenConventions = stored["_conventions"]
+    conventions: TokenConventions = stored["_how"][0]
     return conventions.client_id(stored["_raw"])
+
+
+def _roles(view: VerifiedToken) -> frozenset[str]:
+    stored = view.__dict__
+    roles_of: RolesOf = stored["_how"][1]
+    return roles_of(stored["_raw"])
 
 
 class VerifiedToken:
@@ -93,16 +99,17 @@ class VerifiedToken:
         subject: str | None
         issuer: str | None
         client_id: str | None
-    else:  # set at once by __init__; by of(), read from the claims when first asked for
+        roles: frozenset[str]
+    else:  # set at once by __init__; by maker(), read from the claims when first asked for
         claims = _OnFirstRead(lambda view: freeze(view.__dict__["_raw"]))
         subject = _OnFirstRead(_string("sub"))
         issuer = _OnFirstRead(_string("iss"))
         client_id = _OnFirstRead(_client_id)
+        roles = _OnFirstRead(_roles)
     scopes: frozenset[str]
     token: str
-    dpop_jkt: str | None
-    _roles: frozenset[str] | None
-    _roles_of: RolesOf | None
+    #: Set in the view of a token bound to a DPoP key, and in a DPoP request's copy.
+    dpop_jkt: str | None = None
 
     def __init__(self, claims: Mapping[str, Any], scopes: frozenset[str], roles: frozenset[str],
                  token: str, dpop_jkt: str | None = None) -> None:
@@ -113,29 +120,42 @@ class VerifiedToken:
             "client_id": _first_string(frozen, CLIENT_ID_CLAIMS),
             "subject": subject if isinstance(subject, str) else None,
             "issuer": issuer if isinstance(issuer, str) else None, "dpop_jkt": dpop_jkt,
-            "_roles": frozenset(roles), "_roles_of": None})
+            "roles": frozenset(roles)})
 
     @classmethod
-    def of(cls, token: str, claims: dict[str, Any], conventions: TokenConventions, roles_of: RolesOf,
-           scopes_of: ScopesOf | None = None) -> VerifiedToken:
-        """The view of ``token`` with verified ``claims``, read by ``conventions``.
+    def maker(cls, conventions: TokenConventions, roles_of: RolesOf,
+              scopes_of: ScopeSets) -> Callable[[str, dict[str, Any]], VerifiedToken]:
+        """``make(token, claims)``: the view of ``token`` with verified ``claims``, read by ``conventions``.
 
         ``claims`` are kept as they are, never changed, and made read-only when first
         read; subject, issuer and client id are read from them when first asked for.
-        ``roles_of(claims)`` gives the roles, when first asked for;
-        ``scopes_of(claims)`` the scopes (default: ``conventions.scopes``). A token bound
-        to a DPoP key gets its ``cnf.jkt`` as ``dpop_jkt``: such a view is handed out
-        only on a request whose proof was made with that key (a Bearer one is refused).
+        ``roles_of(claims)`` gives the roles, when first asked for; ``scopes_of`` the
+        scopes, looked up first among the sets it remembers (a first-seen token of a
+        known client then costs one ``dict`` lookup, no call). A token bound to a DPoP
+        key gets its ``cnf.jkt`` as ``dpop_jkt``: such a view is handed out only on a
+        request whose proof was made with that key (a Bearer one is refused).
 
-        Raises:
-            ClaimError: the token's ``cnf`` is malformed (RFC 7800 §3.1, RFC 9449 §6.1).
+        ``make`` raises ClaimError: the token's ``cnf`` is malformed (RFC 7800 §3.1,
+        RFC 9449 §6.1).
         """
-        view: VerifiedToken = object.__new__(cls)
-        _SET(view, "__dict__", {
-            "_raw": claims, "_conventions": conventions, "scopes": (scopes_of or conventions.scopes)(claims),
-            "token": token, "dpop_jkt": token_jkt(claims) if "cnf" in claims else None,
-            "_roles": None, "_roles_of": roles_of})
-        return view
+        known = scopes_of.known.get
+        new = object.__new__
+        how = (conventions, roles_of)  # what the fields read when first asked for are read by
+
+        # One frame, no calls on a known client's first-seen token: this runs once per token
+        # (per request without a token cache), amid the framework's own work.
+        def make(token: str, claims: dict[str, Any]) -> VerifiedToken:
+            scope = claims.get("scope")
+            scopes = known(scope) if type(scope) is str else None
+            stored: dict[str, Any] = {"_raw": claims, "_how": how, "token": token,
+                                      "scopes": scopes if scopes is not None else scopes_of(claims)}
+            if "cnf" in claims:
+                stored["dpop_jkt"] = token_jkt(claims)
+            view: VerifiedToken = new(cls)
+            _SET(view, "__dict__", stored)
+            return view
+
+        return make
 
     def _proven_by(self, thumbprint: str) -> VerifiedToken:
         """This view for one request whose DPoP proof was made with the key ``thumbprint``
@@ -143,17 +163,6 @@ class VerifiedToken:
         copy: VerifiedToken = object.__new__(type(self))
         _SET(copy, "__dict__", {**self.__dict__, "dpop_jkt": thumbprint})
         return copy
-
-    @property
-    def roles(self) -> frozenset[str]:
-        """The roles the token grants (read from the claims once, on first use)."""
-        roles = self._roles
-        if roles is None:
-            assert self._roles_of is not None
-            raw = self.__dict__.get("_raw")  # the claims as verified, if not yet made read-only
-            roles = self._roles_of(raw if raw is not None else self.claims)
-            self.__dict__["_roles"] = roles  # the same value whichever thread gets here first
-        return roles
 
     @property
     def is_authenticated(self) -> bool:

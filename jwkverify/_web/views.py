@@ -99,18 +99,15 @@ class TokenViews(Generic[V]):
         def roles_of(claims: Mapping[str, Any]) -> frozenset[str]:
             return conventions.roles(claims, role_claims)
 
-        scopes_of = ScopeSets(conventions)
-
-        def build(token: str, claims: dict[str, Any]) -> VerifiedToken:
-            # roles are read when first asked for: most requests need none; the claims are made
-            # read-only when first read (jwkverify's verifiers never change the dict they return)
-            return VerifiedToken.of(token, claims, conventions, roles_of, scopes_of)
+        # roles are read when first asked for: most requests need none; the claims are made
+        # read-only when first read (jwkverify's verifiers never change the dict they return)
+        make = VerifiedToken.maker(conventions, roles_of, ScopeSets(conventions))
 
         def build_copy(token: str, claims: dict[str, Any]) -> VerifiedToken:
             # a verifier of another kind might still hold and change its dict: read-only copy now
-            return VerifiedToken.of(token, freeze(claims), conventions, roles_of, scopes_of)
+            return make(token, freeze(claims))
 
-        views = TokenViews(verifier, build)
+        views = TokenViews(verifier, make)
         if not views.strict:
             views._build = build_copy
         return views
@@ -151,6 +148,8 @@ class TokenViews(Generic[V]):
             JOSEError: the verifier refused the token; anything else it raises.
         """
         if self.never_waits:
+            if not self._size:  # no token cache: nothing to look up or keep
+                return self._build(token, self._verifier.verify(token))
             claims, entry = self.entry(token)
             return self.view(token, claims, entry)
         hit = self.entry_now(token)

@@ -184,18 +184,3 @@ def test_a_strict_verifier_sees_malformed_tokens_and_their_refusal_is_400() -> N
     refused = lenient.credentials(["Bearer a b"])
     assert isinstance(refused, Answer) and refused.status == 400
     assert lenient.quick_token("Bearer abc") is None  # not verified before
-
-
-def test_bearer_now_decides_without_waiting_when_it_can() -> None:
-    from jwkverify import RemoteJWKSet
-
-    decide = core()
-    good = decide.bearer_now(token())
-    assert isinstance(good, VerifiedToken) and good.subject == "alice"
-    expired = decide.bearer_now(token(exp=int(time.time()) - 600))
-    assert isinstance(expired, Answer) and expired.status == 401 and expired.error == "invalid_token"
-    bound = decide.bearer_now(token(cnf={"jkt": "thumb"}))
-    assert isinstance(bound, Answer) and bound.status == 401  # a DPoP-bound token is no Bearer token
-    # a remote set with nothing fetched yet: nothing to decide without waiting
-    remote = core(JWTVerifier(RemoteJWKSet("https://issuer.test/jwks"), audience=AUD, cache_size=8))
-    assert remote.bearer_now(token()) is None

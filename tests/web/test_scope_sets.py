@@ -46,7 +46,7 @@ def test_permission_claims_make_scopes_more_than_one_string_so_nothing_is_rememb
     assert sets({"scope": "openid", "permissions": ["read"]}) == {"openid", "read"}
     assert sets({"scope": "openid", "permissions": ["write"]}) == {"openid", "write"}  # not the first's set
     assert sets.sorted({"scope": "openid", "permissions": ["x"]}) == ["openid", "x"]
-    assert not sets._sets and not sets._sorted
+    assert not sets.known and not sets._sorted
 
 
 def test_a_str_subclass_from_a_custom_verifier_is_read_every_time() -> None:
@@ -54,7 +54,7 @@ def test_a_str_subclass_from_a_custom_verifier_is_read_every_time() -> None:
         pass
 
     sets = ScopeSets(DEFAULT_CONVENTIONS)
-    assert sets({"scope": Text("a b")}) == {"a", "b"} and not sets._sets
+    assert sets({"scope": Text("a b")}) == {"a", "b"} and not sets.known
 
 
 def test_it_is_bounded_and_starts_over_when_full() -> None:
@@ -62,5 +62,5 @@ def test_it_is_bounded_and_starts_over_when_full() -> None:
     for index in range(10):
         assert sets({"scope": f"s{index} common"}) == {f"s{index}", "common"}
         sets.sorted({"scope": f"s{index} common"})
-        assert len(sets._sets) <= 4 and len(sets._sorted) <= 4
+        assert len(sets.known) <= 4 and len(sets._sorted) <= 4
     assert SCOPE_STRINGS >= 64

@@ -26,7 +26,7 @@ def roles_of(claims: Any) -> frozenset[str]:
 
 
 def view_of(claims: dict[str, Any]) -> VerifiedToken:
-    return VerifiedToken.of("tok", claims, DEFAULT_CONVENTIONS, roles_of, ScopeSets(DEFAULT_CONVENTIONS))
+    return VerifiedToken.maker(DEFAULT_CONVENTIONS, roles_of, ScopeSets(DEFAULT_CONVENTIONS))("tok", claims)
 
 
 def test_a_view_reads_its_fields_from_the_claims() -> None:
