@@ -168,16 +168,19 @@ def profile_markdown(profile: Mapping[str, Any]) -> str:
     parts = []
     if profile.get("overheads"):
         rows = [[each["what"], _us(each["seconds"]),
+                 _us(each["fastest"]) if "fastest" in each else DASH,
                  DASH if each["budget"] is None else f"≤ {each['budget']:g} µs",
                  DASH if each["budget"] is None else
                  ("within" if each["seconds"] * 1e6 <= each["budget"] else "**over**")]
                 for each in profile["overheads"]]
         parts += ["### The same overheads, timed in turns", "",
-                  "`server_profile.py` times every row involved once per round, in turn (11 rounds), and",
-                  "keeps each row's fastest round, so that the drift of the shared machine between two rows",
-                  "timed a minute apart does not land in their difference (on first-seen rows it can be as",
-                  "large as the overhead itself).", "",
-                  _table(["overhead", "least disturbed", "budget", ""], rows), ""]
+                  "`server_profile.py` times every row involved once per round, in turn (21 rounds), and",
+                  "takes each overhead as the row minus its baselines in the same round, so that the drift",
+                  "of the shared machine between two rows timed a minute apart does not land in their",
+                  "difference (on first-seen rows it can be as large as the overhead itself). The budgets",
+                  "are judged by the median over the rounds; beside it, each row's fastest round minus its",
+                  "baselines' fastest rounds.", "",
+                  _table(["overhead", "median of the rounds", "fastest rounds", "budget", ""], rows), ""]
     parts += ["### Where the time goes", "", str(profile.get("note", "")), ""]
     for path in profile.get("paths", []):
         rows = [[stage["stage"], _us(stage["seconds"]), f"{stage['share']:.0%}"] for stage in path["stages"]]

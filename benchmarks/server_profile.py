@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import timeit
 from collections.abc import Callable
@@ -195,13 +196,16 @@ def fastapi_first_seen(case: Any) -> dict[str, Any]:
             "verify inside a FastAPI request")
 
 
-def interleaved(case: Any, rounds: int = 11) -> list[dict[str, Any]]:
+def interleaved(case: Any, rounds: int = 21) -> list[dict[str, Any]]:
     """Each face's overhead from the rows of ``test_server.py`` and ``test_frameworks.py``, timed in turns.
 
     A first-seen overhead is a few µs on top of a ~20 µs verify, so the drift of a shared
     machine between two separately timed rows can be as large as the overhead itself.
-    Here every row involved is timed once per round, in turn, and each keeps its least
-    disturbed round: the differences of those minima are the overheads.
+    Here every row involved is timed once per round, in turn (after a few untimed calls,
+    so that no row pays for the caches its predecessor left), and an overhead is the row
+    minus its baselines in the same round: the median over the rounds is kept, so that a
+    round disturbed by another job moves it little (``fastest``: each row's least disturbed
+    round, minus its baselines' least disturbed rounds, for comparison).
     """
     import test_frameworks
     import test_server
@@ -213,13 +217,18 @@ def interleaved(case: Any, rounds: int = 11) -> list[dict[str, Any]]:
     with JWKSServer() as server:
         calls = {name: (test_frameworks if name in test_frameworks.NAMES else test_server).build_row(
             name, case, server) for name in names}
-        fastest = dict.fromkeys(names, float("inf"))
+        timed: dict[str, list[float]] = {name: [] for name in names}
         for _ in range(rounds):
             for name, call in calls.items():
                 number = 300 if "first-seen" in name else 3000
-                fastest[name] = min(fastest[name], timeit.timeit(call, number=number) / number)
-    return [{"what": what, "seconds": fastest[row] - sum(fastest[each] for each in minus), "budget": budget}
-            for what, row, minus, budget in OVERHEADS if row in fastest]
+                for _ in range(3):
+                    call()
+                timed[name].append(timeit.timeit(call, number=number) / number)
+    return [{"what": what, "budget": budget,
+             "seconds": statistics.median(timed[row][turn] - sum(timed[each][turn] for each in minus)
+                                          for turn in range(rounds)),
+             "fastest": min(timed[row]) - sum(min(timed[each]) for each in minus)}
+            for what, row, minus, budget in OVERHEADS if row in timed]
 
 
 def markdown(result: dict[str, Any]) -> str:
