@@ -102,3 +102,27 @@ def test_fields_read_when_first_asked_for_are_kept_and_cannot_be_set() -> None:
     proven = view._proven_by("thumb")  # a DPoP request's copy reads the same
     assert proven.subject == "alice" and proven.dpop_jkt == "thumb" and view.dpop_jkt is None
     assert VerifiedToken.subject is not None  # the class attribute: the descriptor itself
+
+
+def test_views_of_one_scope_string_share_one_set_and_other_shapes_are_read_each_time() -> None:
+    make = VerifiedToken.maker(DEFAULT_CONVENTIONS, roles_of, ScopeSets(DEFAULT_CONVENTIONS))
+    first, second = make("t1", {"scope": "b a"}), make("t2", {"scope": "b a"})
+    assert first.scopes == {"a", "b"} and second.scopes is first.scopes  # remembered per string
+    assert make("t3", {"scp": ["x", "y"]}).scopes == {"x", "y"}  # Entra's array: not one string
+    assert make("t4", {"scope": "", "scp": "z"}).scopes == frozenset()  # scope wins when a string
+    assert make("t5", {}).scopes == frozenset() and make("t5", {}).roles == frozenset()
+    assert "roles" not in vars(first) and first.roles == frozenset() and "roles" in vars(first)
+    with pytest.raises(AttributeError):
+        first.roles = frozenset({"admin"})  # type: ignore[misc]
+
+
+def test_without_a_token_cache_every_request_gets_its_own_view_and_nothing_is_held() -> None:
+    verifier = JWTVerifier(JWKSet.from_dict({"keys": [KEY.jwk]}), audience=AUD)
+    views = TokenViews.of_tokens(verifier, DEFAULT_CONVENTIONS, DEFAULT_CONVENTIONS.role_claims)
+    tok = str(KEY.token({"aud": AUD, "sub": "alice", "exp": int(time.time()) + 60, "scope": "s"}))
+    first, second = views.now(tok), views.now(tok)
+    assert first is not None and second is not None and first is not second
+    assert first.subject == second.subject == "alice" and second.scopes is first.scopes
+    assert views.size == 0 and not views.known(tok)
+    with pytest.raises(ClaimError):
+        views.now(str(KEY.token({"aud": AUD, "sub": "alice", "exp": int(time.time()) - 60})))
