@@ -217,16 +217,29 @@ def parse_challenge(value: str) -> tuple[str, dict[str, str]]:
     position = 0
     rest = rest.strip()
     while position < len(rest):
-        match = _CHALLENGE_PARAM.match(rest, position)
-        if match is None:
+        after = _read_param(rest, position, params)
+        if after is None:
             raise ValueError(f"malformed auth-param at {rest[position:position + 20]!r}")
-        name = match.group(1).lower()
-        if name in params:
-            raise ValueError(f"the auth-param {name!r} appears twice")
-        quoted = match.group(2)
-        params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
-        position = match.end()
+        position = after
     return scheme, params
+
+
+def _read_param(text: str, position: int, params: dict[str, str]) -> int | None:
+    """Read the auth-param at ``position`` of ``text`` into ``params``; where it ends, or
+    ``None`` when there is none there.
+
+    Raises:
+        ValueError: ``params`` already has it.
+    """
+    match = _CHALLENGE_PARAM.match(text, position)
+    if match is None:
+        return None
+    name = match.group(1).lower()
+    if name in params:
+        raise ValueError(f"the auth-param {name!r} appears twice")
+    quoted = match.group(2)
+    params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
+    return match.end()
 
 
 _SCHEME = re.compile(r"\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)(?:[ \t]+|\s*(?:,|$))")
@@ -249,15 +262,10 @@ def parse_challenges(value: str) -> list[tuple[str, dict[str, str]]]:
         params: dict[str, str] = {}
         position = scheme.end()
         while position < end:
-            match = _CHALLENGE_PARAM.match(value, position)
-            if match is None:
+            after = _read_param(value, position, params)
+            if after is None:
                 break  # the next challenge's scheme
-            name = match.group(1).lower()
-            if name in params:
-                raise ValueError(f"the auth-param {name!r} appears twice")
-            quoted = match.group(2)
-            params[name] = re.sub(r"\\(.)", r"\1", quoted) if quoted is not None else match.group(3)
-            position = match.end()
+            position = after
         found.append((scheme.group(1), params))
     return found
 
